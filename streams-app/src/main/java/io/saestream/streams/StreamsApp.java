@@ -1,0 +1,223 @@
+package io.saestream.streams;
+
+import io.saestream.schema.registry.RestSchemaRegistryClient;
+import io.saestream.schema.registry.SchemaRegistryClient;
+import io.saestream.schema.serde.AvroSerdeConfig;
+import io.saestream.schema.serde.SpecificAvroSerializer;
+import io.saestream.schema.v1.FeatureBatch;
+import io.saestream.schema.v1.ReconstructionStats;
+import io.saestream.streams.config.StreamsAppConfig;
+import io.saestream.streams.errors.SaeUncaughtExceptionHandler;
+import io.saestream.streams.inference.InferenceEngine;
+import io.saestream.streams.registry.SaeLoader;
+import io.saestream.streams.registry.SaeRegistry;
+import io.saestream.streams.serde.ActivationBatchDecoder;
+import io.saestream.streams.topology.SaeTopology;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running streams app: loads the SAEs, builds the topology and runs it on Kafka Streams.
+ *
+ * <p>Ownership: owns the {@link InferenceEngine}, the {@link SaeRegistry} (and through it every
+ * ONNX Runtime session) and the {@link KafkaStreams} client. {@link #close()} stops the stream
+ * threads first, leaving the consumer group so that partitions move at once, and only then closes
+ * the sessions they were using. Thread-safe; {@link #close()} is idempotent and may run from a
+ * shutdown hook.
+ */
+public final class StreamsApp implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
+
+  private final StreamsAppConfig config;
+  private final InferenceEngine engine;
+  private final SaeRegistry registry;
+  private final KafkaStreams streams;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicBoolean failed = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private StreamsApp(
+      StreamsAppConfig config, InferenceEngine engine, SaeRegistry registry, Topology topology) {
+    this.config = config;
+    this.engine = engine;
+    this.registry = registry;
+    this.streams = new KafkaStreams(topology, config.kafkaStreamsProperties());
+    streams.setUncaughtExceptionHandler(new SaeUncaughtExceptionHandler());
+    streams.setStateListener(this::onStateChange);
+  }
+
+  /** Starts the app with a REST schema-registry client and the system clock. */
+  public static StreamsApp start(StreamsAppConfig config) {
+    return start(
+        config,
+        new RestSchemaRegistryClient(config.schemaRegistry().clientConfig()),
+        Clock.systemUTC());
+  }
+
+  /**
+   * Resolves the device, loads every SAE, builds the topology and starts the stream threads;
+   * returns once they are starting (they join the group in the background).
+   *
+   * @param registryClient the schema-registry client for the serdes (not owned)
+   * @param clock source of {@code produced_at}
+   * @throws io.saestream.streams.registry.DeploymentException when an SAE cannot be deployed
+   * @throws io.saestream.streams.inference.InferenceException when the device cannot be used
+   */
+  public static StreamsApp start(
+      StreamsAppConfig config, SchemaRegistryClient registryClient, Clock clock) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(registryClient, "registryClient");
+    Objects.requireNonNull(clock, "clock");
+    InferenceEngine engine = InferenceEngine.create(config.inference());
+    SaeRegistry registry;
+    try {
+      registry = SaeRegistry.load(config.deployments(), new SaeLoader(engine));
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
+    StreamsApp app;
+    try {
+      AvroSerdeConfig serde =
+          AvroSerdeConfig.forValues()
+              .withAutoRegisterSchemas(config.schemaRegistry().autoRegisterSchemas());
+      Topology topology =
+          SaeTopology.build(
+              config.topics(),
+              new ActivationBatchDecoder(registryClient),
+              new SpecificAvroSerializer<FeatureBatch>(registryClient, serde),
+              new SpecificAvroSerializer<ReconstructionStats>(registryClient, serde),
+              registry,
+              config.streams().maxTokensPerRecord(),
+              clock);
+      LOG.debug("Topology:\n{}", topology.describe());
+      app = new StreamsApp(config, engine, registry, topology);
+    } catch (RuntimeException e) {
+      registry.close();
+      engine.close();
+      throw e;
+    }
+    LOG.info(
+        "Starting sae-stream {} on {}: {} SAE(s), {} stream thread(s), {} -> {}, {} (dead letters"
+            + " {})",
+        config.kafka().applicationId(),
+        config.kafka().bootstrapServers(),
+        registry.deployed().size(),
+        config.streams().threads(),
+        config.topics().activations(),
+        config.topics().features(),
+        config.topics().reconstruction(),
+        config.topics().deadLetter());
+    try {
+      app.streams.start();
+    } catch (RuntimeException e) {
+      app.close();
+      throw e;
+    }
+    return app;
+  }
+
+  /**
+   * Starts the app, closes it on JVM shutdown (SIGTERM, Ctrl-C) and blocks until it stops.
+   *
+   * @return the process exit code: 0 after a requested shutdown, 1 when the app stopped on its own
+   *     because of a failure
+   */
+  public static int run(StreamsAppConfig config) throws InterruptedException {
+    StreamsApp app = start(config);
+    Thread hook = new Thread(app::close, "sae-stream-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    app.awaitStop();
+    if (!app.closed.get()) {
+      // Stopped on its own (stream threads failed): release resources, then report the failure.
+      app.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        LOG.debug("JVM already shutting down", e);
+      }
+    }
+    return app.failed.get() ? 1 : 0;
+  }
+
+  /** Blocks until the stream threads have stopped (failure or {@link #close()}). */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
+  /** Blocks up to {@code timeout} for the stream threads to stop; true when they have. */
+  public boolean awaitStop(Duration timeout) throws InterruptedException {
+    return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether the app stopped because of a failure. */
+  public boolean failed() {
+    return failed.get();
+  }
+
+  /** The Kafka Streams client, for state and metrics. */
+  public KafkaStreams kafkaStreams() {
+    return streams;
+  }
+
+  /** The SAEs being served. */
+  public SaeRegistry registry() {
+    return registry;
+  }
+
+  /** The inference engine (its resolved execution provider). */
+  public InferenceEngine engine() {
+    return engine;
+  }
+
+  /** The configuration the app runs with. */
+  public StreamsAppConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops the stream threads (leaving the consumer group, waiting up to {@code
+   * streams.shutdown-timeout}), then closes the SAE sessions and the engine. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    Duration timeout = config.streams().shutdownTimeout();
+    LOG.info("Stopping sae-stream {} (timeout {})", config.kafka().applicationId(), timeout);
+    boolean clean =
+        streams.close(
+            CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(timeout));
+    if (!clean) {
+      LOG.warn("Stream threads did not stop within {}; closing the SAE sessions anyway", timeout);
+    }
+    // Sessions are reference counted: a thread still inside an inference keeps its session open
+    // until it returns, so closing them now is safe even after a timeout.
+    registry.close();
+    engine.close();
+    stopped.countDown();
+    LOG.info("Stopped sae-stream {}", config.kafka().applicationId());
+  }
+
+  private void onStateChange(KafkaStreams.State newState, KafkaStreams.State oldState) {
+    LOG.info("Kafka Streams state {} -> {}", oldState, newState);
+    if (newState == KafkaStreams.State.ERROR) {
+      failed.set(true);
+      stopped.countDown();
+    } else if (newState == KafkaStreams.State.NOT_RUNNING && !closed.get()) {
+      stopped.countDown();
+    }
+  }
+}

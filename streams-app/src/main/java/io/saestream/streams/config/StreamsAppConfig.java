@@ -1,0 +1,106 @@
+package io.saestream.streams.config;
+
+import io.saestream.streams.errors.DeadLetterDeserializationExceptionHandler;
+import io.saestream.streams.errors.SaeProcessingExceptionHandler;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+
+/**
+ * The whole configuration of the streams app, validated: every invalid value fails construction
+ * with a message naming its key, e.g. {@code streams.max-tokens-per-record must be > 0, was -3}.
+ * Read it with {@link #load(Path, Map)} (YAML file plus environment overrides; see {@link
+ * ConfigLoader} for the keys). Immutable and thread-safe.
+ *
+ * @param kafka brokers, application id and passthrough client properties
+ * @param schemaRegistry the schema registry
+ * @param topics topic names
+ * @param streams processing settings
+ * @param inference ONNX Runtime settings
+ * @param deployments the SAEs to serve, at least one
+ */
+public record StreamsAppConfig(
+    KafkaSettings kafka,
+    SchemaRegistrySettings schemaRegistry,
+    TopicNames topics,
+    StreamsSettings streams,
+    InferenceSettings inference,
+    List<SaeDeployment> deployments) {
+
+  /** Validates the parts and that SAE ids are unique. */
+  public StreamsAppConfig {
+    Objects.requireNonNull(kafka, "kafka");
+    Objects.requireNonNull(schemaRegistry, "schema-registry");
+    Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(streams, "streams");
+    Objects.requireNonNull(inference, "inference");
+    Objects.requireNonNull(deployments, "deployments");
+    deployments = List.copyOf(deployments);
+    if (deployments.isEmpty()) {
+      throw new IllegalArgumentException("deployments must list at least one SAE");
+    }
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < deployments.size(); i++) {
+      String id = deployments.get(i).saeId();
+      if (!ids.add(id)) {
+        throw new IllegalArgumentException(
+            "deployments[" + i + "].sae-id '" + id + "' is used by an earlier deployment");
+      }
+    }
+  }
+
+  /**
+   * Reads {@code file} (YAML) and applies the {@code SAE_STREAM_*} variables of {@code
+   * environment}.
+   *
+   * @throws IllegalArgumentException naming the offending key or variable
+   * @throws java.io.UncheckedIOException when the file cannot be read
+   */
+  public static StreamsAppConfig load(Path file, Map<String, String> environment) {
+    return ConfigLoader.load(file, environment);
+  }
+
+  /**
+   * The Kafka Streams properties of this app: the one place they are derived. Passthrough
+   * properties first, then the managed ones: exactly-once v2, explicit naming enforcement, the
+   * dead-letter topic for the exception handlers (KIP-1034), our deserialization and processing
+   * handlers, fail-on-error production, and the typed settings.
+   */
+  public Properties kafkaStreamsProperties() {
+    Properties props = new Properties();
+    props.putAll(kafka.properties());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, kafka.applicationId());
+    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(streams.threads()));
+    props.put(StreamsConfig.STATE_DIR_CONFIG, streams.stateDir().toString());
+    props.put(
+        StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+        Long.toString(streams.commitInterval().toMillis()));
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetter());
+    props.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterDeserializationExceptionHandler.class.getName());
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        SaeProcessingExceptionHandler.class.getName());
+    props.put(KafkaSettings.GLOBAL_PROCESSING_HANDLER_ENABLED, "true");
+    props.put(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DefaultProductionExceptionHandler.class.getName());
+    // Every node names its serdes; these only make a forgotten one fail loudly on bytes.
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    props.put(
+        StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    return props;
+  }
+}
