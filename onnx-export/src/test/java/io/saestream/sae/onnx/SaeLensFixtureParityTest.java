@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -74,6 +75,34 @@ class SaeLensFixtureParityTest {
           tensor(expected, "feature_acts"),
           tensor(expected, "sae_out"),
           fixture + " converted");
+    }
+  }
+
+  static Stream<Arguments> trainingCheckpoints() {
+    return Stream.of(
+        Arguments.of("topk_rescale_folded", "feature_acts", "sae_out"),
+        Arguments.of("batchtopk_as_jumprelu", "feature_acts", "sae_out"),
+        Arguments.of("batchtopk_scaled", "feature_acts", "sae_out"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("trainingCheckpoints")
+  void checkpointWeFoldAndWriteFromATrainingSaeGivesSaeLensOutputsAgain(
+      String fixture, String acts, String out, @TempDir Path tmp) throws Exception {
+    Map<String, float[]> expected = SaeLensFixtures.expected(fixture);
+    Path written = tmp.resolve("inference");
+    try (SaeCheckpoint training =
+        SaeCheckpoint.open(SaeLensFixtures.saeDir(fixture, "training_checkpoint"))) {
+      Folding.toInference(training).write(written);
+    }
+    try (SaeCheckpoint reread = SaeCheckpoint.open(written)) {
+      assertThat(reread.config().architecture()).isIn(Architecture.TOPK, Architecture.JUMPRELU);
+      assertParity(
+          reread,
+          expected,
+          tensor(expected, acts),
+          tensor(expected, out),
+          fixture + " folded, written, re-read");
     }
   }
 
