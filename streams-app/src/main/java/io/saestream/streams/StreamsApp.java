@@ -4,24 +4,32 @@ import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.serde.AvroSerdeConfig;
 import io.saestream.schema.serde.SpecificAvroSerializer;
+import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.errors.SaeUncaughtExceptionHandler;
 import io.saestream.streams.inference.InferenceEngine;
+import io.saestream.streams.monitoring.MonitoringTopology;
+import io.saestream.streams.monitoring.RecentAlerts;
+import io.saestream.streams.monitoring.rules.RuleBook;
+import io.saestream.streams.monitoring.rules.RuleFileWatcher;
 import io.saestream.streams.registry.SaeLoader;
 import io.saestream.streams.registry.SaeRegistry;
 import io.saestream.streams.serde.ActivationBatchDecoder;
+import io.saestream.streams.swap.CheckpointFollower;
 import io.saestream.streams.topology.SaeTopology;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * The running streams app: loads the SAEs, builds the topology and runs it on Kafka Streams.
  *
  * <p>Ownership: owns the {@link InferenceEngine}, the {@link SaeRegistry} (and through it every
- * ONNX Runtime session) and the {@link KafkaStreams} client. {@link #close()} stops the stream
- * threads first, leaving the consumer group so that partitions move at once, and only then closes
- * the sessions they were using. Thread-safe; {@link #close()} is idempotent and may run from a
- * shutdown hook.
+ * ONNX Runtime session), the {@link KafkaStreams} client and, when {@code checkpoints.follow} is
+ * on, the {@link CheckpointFollower} that hot-swaps newer checkpoints into the registry. {@link
+ * #close()} stops the follower, then the stream threads, leaving the consumer group so that
+ * partitions move at once, and only then closes the sessions they were using. Thread-safe; {@link
+ * #close()} is idempotent and may run from a shutdown hook.
  */
 public final class StreamsApp implements AutoCloseable {
 
@@ -42,12 +51,22 @@ public final class StreamsApp implements AutoCloseable {
   private final InferenceEngine engine;
   private final SaeRegistry registry;
   private final KafkaStreams streams;
+  private volatile @Nullable CheckpointFollower follower;
+  private final RuleBook rules;
+  private final RecentAlerts recentAlerts;
+  private volatile @Nullable RuleFileWatcher ruleFileWatcher;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean failed = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private StreamsApp(
-      StreamsAppConfig config, InferenceEngine engine, SaeRegistry registry, Topology topology) {
+      StreamsAppConfig config,
+      InferenceEngine engine,
+      SaeRegistry registry,
+      Topology topology,
+      MonitoringState monitoring) {
+    this.rules = monitoring.rules();
+    this.recentAlerts = monitoring.recentAlerts();
     this.config = config;
     this.engine = engine;
     this.registry = registry;
@@ -86,6 +105,8 @@ public final class StreamsApp implements AutoCloseable {
       engine.close();
       throw e;
     }
+    MonitoringState monitoring =
+        new MonitoringState(new RuleBook(), new RecentAlerts(config.monitoring().recentAlerts()));
     StreamsApp app;
     try {
       AvroSerdeConfig serde =
@@ -99,9 +120,16 @@ public final class StreamsApp implements AutoCloseable {
               new SpecificAvroSerializer<ReconstructionStats>(registryClient, serde),
               registry,
               config.streams().maxTokensPerRecord(),
-              clock);
+              clock,
+              config.monitoring().enabled()
+                  ? new MonitoringTopology.Wiring(
+                      config.monitoring(),
+                      new SpecificAvroSerializer<FeatureAlert>(registryClient, serde),
+                      monitoring.rules(),
+                      monitoring.recentAlerts())
+                  : null);
       LOG.debug("Topology:\n{}", topology.describe());
-      app = new StreamsApp(config, engine, registry, topology);
+      app = new StreamsApp(config, engine, registry, topology, monitoring);
     } catch (RuntimeException e) {
       registry.close();
       engine.close();
@@ -119,6 +147,15 @@ public final class StreamsApp implements AutoCloseable {
         config.topics().reconstruction(),
         config.topics().deadLetter());
     try {
+      if (config.checkpoints().follow()) {
+        app.follower =
+            CheckpointFollower.start(config, registryClient, registry, new SaeLoader(engine));
+      }
+      java.nio.file.Path rulesFile = config.monitoring().rulesFile();
+      if (config.monitoring().enabled() && rulesFile != null) {
+        app.ruleFileWatcher =
+            RuleFileWatcher.start(rulesFile, app.rules, config.monitoring().rulesPollInterval());
+      }
       app.streams.start();
     } catch (RuntimeException e) {
       app.close();
@@ -170,9 +207,24 @@ public final class StreamsApp implements AutoCloseable {
     return streams;
   }
 
+  /** The alert rules in force (file and rules topic). */
+  public RuleBook rules() {
+    return rules;
+  }
+
+  /** The most recent alerts of this instance (empty unless monitoring is enabled). */
+  public RecentAlerts recentAlerts() {
+    return recentAlerts;
+  }
+
   /** The SAEs being served. */
   public SaeRegistry registry() {
     return registry;
+  }
+
+  /** The checkpoint follower, when {@code checkpoints.follow} is on. */
+  public Optional<CheckpointFollower> checkpointFollower() {
+    return Optional.ofNullable(follower);
   }
 
   /** The inference engine (its resolved execution provider). */
@@ -196,6 +248,15 @@ public final class StreamsApp implements AutoCloseable {
     }
     Duration timeout = config.streams().shutdownTimeout();
     LOG.info("Stopping sae-stream {} (timeout {})", config.kafka().applicationId(), timeout);
+    RuleFileWatcher w = ruleFileWatcher;
+    if (w != null) {
+      w.close();
+    }
+    CheckpointFollower f = follower;
+    if (f != null) {
+      // First, so that no swap starts while the sessions are being closed.
+      f.close();
+    }
     boolean clean =
         streams.close(
             CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
@@ -220,4 +281,7 @@ public final class StreamsApp implements AutoCloseable {
       stopped.countDown();
     }
   }
+
+  /** The monitoring objects shared by the topology and the app. */
+  private record MonitoringState(RuleBook rules, RecentAlerts recentAlerts) {}
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.saestream.schema.checkpoint.HmacKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -58,6 +59,25 @@ import org.slf4j.LoggerFactory;
  *   device: cpu                            [cpu]    (cpu, cuda, auto)
  *   cuda-device-id: 0                      [0]
  *   intra-op-threads: 1                    [1]      (0 = ONNX Runtime's default)
+ * checkpoints:                             # hot swap (see CheckpointSettings)
+ *   follow: true                           [false]
+ *   topic: sae.checkpoints.v1              [sae.checkpoints.v1]
+ *   hmac-key-file: /run/secrets/sae-key    [none]   (or SAE_STREAM_CHECKPOINTS_HMAC_KEY)
+ *   max-payload-size: 536870912            [536870912] (bytes)
+ *   assembly-timeout: 30s                  [30s]
+ * monitoring:                              # alerts and latent statistics (see MonitoringSettings)
+ *   enabled: true                          [false]  (the alerts and rules topics must exist)
+ *   alerts-topic: sae.alerts.v1            [sae.alerts.v1]
+ *   rules-topic: sae.rules.v1              [sae.rules.v1] (compacted; key rule id, JSON value)
+ *   rules-file: rules.yaml                 [none]   (reloaded when it changes)
+ *   rules-poll-interval: 5s                [5s]
+ *   context-tokens: 5                      [5]      (tokens either side in alert context)
+ *   redact-tokens: false                   [false]
+ *   stats-window: 1m                       [1m]
+ *   stats-retention-windows: 60            [60]
+ *   top-contexts: 5                        [5]      (per latent)
+ *   dense-density: 0.1                     [0.1]
+ *   recent-alerts: 200                     [200]    (alert feed size)
  * deployments:                             # at least one
  *   - sae-id: gpt2-small-res-jb-8
  *     path: saes/blocks.8                  # sae-lens SAE directory (cfg.json + safetensors)
@@ -76,6 +96,10 @@ import org.slf4j.LoggerFactory;
  * SAE_STREAM_KAFKA_PROPERTIES_<NAME>} sets Kafka property {@code <name>} lower-cased with '_'
  * turned into '.' (e.g. {@code SAE_STREAM_KAFKA_PROPERTIES_SASL_JAAS_CONFIG}). Deployments come
  * from the file only. Other {@code SAE_STREAM_*} variables are ignored with a warning.
+ *
+ * <p>The checkpoint signing key is a secret: it comes from {@code checkpoints.hmac-key-file} or
+ * from the variable {@code SAE_STREAM_CHECKPOINTS_HMAC_KEY} (its UTF-8 bytes), never from the file
+ * itself, and is never logged.
  */
 public final class ConfigLoader {
 
@@ -96,6 +120,9 @@ public final class ConfigLoader {
 
   private static final Set<String> DEPLOYMENT_KEYS =
       Set.of("sae-id", "path", "model-id", "hook-name", "max-active", "version");
+
+  /** The environment-only key holding the checkpoint signing key. */
+  private static final String HMAC_KEY = "checkpoints.hmac-key";
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
@@ -123,6 +150,13 @@ public final class ConfigLoader {
    */
   public static StreamsAppConfig parse(String text, Path baseDir, Map<String, String> environment) {
     ObjectNode root = readTree(text);
+    if (root.get("checkpoints") instanceof ObjectNode cp && cp.has("hmac-key")) {
+      throw new IllegalArgumentException(
+          HMAC_KEY
+              + " must not be written in the configuration file; put the key in a file named by"
+              + " checkpoints.hmac-key-file or in "
+              + environmentVariable(HMAC_KEY));
+    }
     applyEnvironment(root, environment);
     checkKnownKeys(root);
     Tree t = new Tree(root, baseDir);
@@ -155,7 +189,64 @@ public final class ConfigLoader {
             Device.parse("inference.device", t.string("inference.device", "cpu")),
             t.integer("inference.cuda-device-id", 0),
             t.integer("inference.intra-op-threads", InferenceSettings.DEFAULT_INTRA_OP_THREADS));
-    return new StreamsAppConfig(kafka, registry, topics, streams, inference, t.deployments());
+    return new StreamsAppConfig(
+        kafka,
+        registry,
+        topics,
+        streams,
+        inference,
+        t.deployments(),
+        checkpoints(t),
+        monitoring(t));
+  }
+
+  private static MonitoringSettings monitoring(Tree t) {
+    MonitoringSettings d = MonitoringSettings.defaults();
+    return new MonitoringSettings(
+        t.bool("monitoring.enabled", d.enabled()),
+        t.string("monitoring.alerts-topic", d.alertsTopic()),
+        t.string("monitoring.rules-topic", d.rulesTopic()),
+        t.optionalPath("monitoring.rules-file"),
+        t.duration("monitoring.rules-poll-interval", d.rulesPollInterval()),
+        t.integer("monitoring.context-tokens", d.contextTokens()),
+        t.bool("monitoring.redact-tokens", d.redactTokens()),
+        t.duration("monitoring.stats-window", d.statsWindow()),
+        t.integer("monitoring.stats-retention-windows", d.statsRetentionWindows()),
+        t.integer("monitoring.top-contexts", d.topContexts()),
+        t.number("monitoring.dense-density", d.denseDensity()),
+        t.integer("monitoring.recent-alerts", d.recentAlerts()));
+  }
+
+  private static CheckpointSettings checkpoints(Tree t) {
+    CheckpointSettings defaults = CheckpointSettings.defaults();
+    String keyText = t.optionalString(HMAC_KEY);
+    Path keyFile = t.optionalPath("checkpoints.hmac-key-file");
+    if (keyText != null && keyFile != null) {
+      throw new IllegalArgumentException(
+          "set either checkpoints.hmac-key-file or "
+              + environmentVariable(HMAC_KEY)
+              + ", not both");
+    }
+    HmacKey key;
+    try {
+      key =
+          keyText != null
+              ? HmacKey.fromText(keyText)
+              : keyFile != null ? HmacKey.fromFile(keyFile) : null;
+    } catch (IllegalArgumentException e) {
+      // The message names the length or the file, never the key.
+      throw new IllegalArgumentException(
+          (keyText != null ? environmentVariable(HMAC_KEY) : "checkpoints.hmac-key-file")
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    return new CheckpointSettings(
+        t.bool("checkpoints.follow", defaults.follow()),
+        t.string("checkpoints.topic", defaults.topic()),
+        key,
+        t.longInteger("checkpoints.max-payload-size", defaults.maxPayloadSize()),
+        t.duration("checkpoints.assembly-timeout", defaults.assemblyTimeout()));
   }
 
   /** The environment variable that overrides scalar {@code key}. */
@@ -284,6 +375,30 @@ public final class ConfigLoader {
             "commit-interval",
             "shutdown-timeout"));
     s.put("inference", List.of("device", "cuda-device-id", "intra-op-threads"));
+    s.put(
+        "checkpoints",
+        List.of(
+            "follow",
+            "topic",
+            "hmac-key-file",
+            "max-payload-size",
+            "assembly-timeout",
+            "hmac-key"));
+    s.put(
+        "monitoring",
+        List.of(
+            "enabled",
+            "alerts-topic",
+            "rules-topic",
+            "rules-file",
+            "rules-poll-interval",
+            "context-tokens",
+            "redact-tokens",
+            "stats-window",
+            "stats-retention-windows",
+            "top-contexts",
+            "dense-density",
+            "recent-alerts"));
     return s;
   }
 
@@ -327,6 +442,28 @@ public final class ConfigLoader {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(key + " must be an integer, was '" + text + "'", e);
       }
+    }
+
+    double number(String key, double fallback) {
+      String text = optionalString(key);
+      if (text == null) {
+        return fallback;
+      }
+      try {
+        return Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " must be a number, was '" + text + "'", e);
+      }
+    }
+
+    long longInteger(String key, long fallback) {
+      String text = optionalString(key);
+      return text == null ? fallback : parseLong(key, text);
+    }
+
+    @Nullable Path optionalPath(String key) {
+      String text = optionalString(key);
+      return text == null ? null : baseDir.resolve(text).normalize();
     }
 
     boolean bool(String key, boolean fallback) {
@@ -480,7 +617,7 @@ public final class ConfigLoader {
   }
 
   /** Parses {@code 100ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code PT30S}). */
-  static Duration parseDuration(String key, String text) {
+  public static Duration parseDuration(String key, String text) {
     String trimmed = text.trim();
     Matcher m = DURATION.matcher(trimmed);
     if (m.matches()) {

@@ -26,6 +26,8 @@ import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
  * @param streams processing settings
  * @param inference ONNX Runtime settings
  * @param deployments the SAEs to serve, at least one
+ * @param checkpoints hot swap from the checkpoints topic
+ * @param monitoring alert rules and latent statistics
  */
 public record StreamsAppConfig(
     KafkaSettings kafka,
@@ -33,7 +35,9 @@ public record StreamsAppConfig(
     TopicNames topics,
     StreamsSettings streams,
     InferenceSettings inference,
-    List<SaeDeployment> deployments) {
+    List<SaeDeployment> deployments,
+    CheckpointSettings checkpoints,
+    MonitoringSettings monitoring) {
 
   /** Validates the parts and that SAE ids are unique. */
   public StreamsAppConfig {
@@ -43,9 +47,19 @@ public record StreamsAppConfig(
     Objects.requireNonNull(streams, "streams");
     Objects.requireNonNull(inference, "inference");
     Objects.requireNonNull(deployments, "deployments");
+    Objects.requireNonNull(checkpoints, "checkpoints");
+    Objects.requireNonNull(monitoring, "monitoring");
     deployments = List.copyOf(deployments);
     if (deployments.isEmpty()) {
       throw new IllegalArgumentException("deployments must list at least one SAE");
+    }
+    if (List.of(
+            topics.activations(), topics.features(), topics.reconstruction(), topics.deadLetter())
+        .contains(checkpoints.topic())) {
+      throw new IllegalArgumentException(
+          "checkpoints.topic must differ from topics.*, '"
+              + checkpoints.topic()
+              + "' is used twice");
     }
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < deployments.size(); i++) {
@@ -55,6 +69,59 @@ public record StreamsAppConfig(
             "deployments[" + i + "].sae-id '" + id + "' is used by an earlier deployment");
       }
     }
+  }
+
+  /**
+   * A configuration that does not follow the checkpoints topic ({@link
+   * CheckpointSettings#defaults()}).
+   */
+  public StreamsAppConfig(
+      KafkaSettings kafka,
+      SchemaRegistrySettings schemaRegistry,
+      TopicNames topics,
+      StreamsSettings streams,
+      InferenceSettings inference,
+      List<SaeDeployment> deployments) {
+    this(
+        kafka,
+        schemaRegistry,
+        topics,
+        streams,
+        inference,
+        deployments,
+        CheckpointSettings.defaults());
+  }
+
+  /** A configuration without monitoring ({@link MonitoringSettings#defaults()}). */
+  public StreamsAppConfig(
+      KafkaSettings kafka,
+      SchemaRegistrySettings schemaRegistry,
+      TopicNames topics,
+      StreamsSettings streams,
+      InferenceSettings inference,
+      List<SaeDeployment> deployments,
+      CheckpointSettings checkpoints) {
+    this(
+        kafka,
+        schemaRegistry,
+        topics,
+        streams,
+        inference,
+        deployments,
+        checkpoints,
+        MonitoringSettings.defaults());
+  }
+
+  /** A copy with other monitoring settings. */
+  public StreamsAppConfig withMonitoring(MonitoringSettings settings) {
+    return new StreamsAppConfig(
+        kafka, schemaRegistry, topics, streams, inference, deployments, checkpoints, settings);
+  }
+
+  /** A copy with other hot-swap settings. */
+  public StreamsAppConfig withCheckpoints(CheckpointSettings settings) {
+    return new StreamsAppConfig(
+        kafka, schemaRegistry, topics, streams, inference, deployments, settings, monitoring);
   }
 
   /**

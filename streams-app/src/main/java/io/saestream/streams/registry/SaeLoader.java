@@ -43,11 +43,35 @@ public final class SaeLoader {
    * @throws InferenceException when ONNX Runtime fails (infrastructure)
    */
   public DeployedSae load(SaeDeployment deployment) {
-    String id = deployment.saeId();
     long start = System.nanoTime();
+    try (SaeCheckpoint checkpoint = SaeCheckpoint.open(deployment.path())) {
+      return load(deployment, checkpoint, start);
+    } catch (CheckpointException e) {
+      throw new DeploymentException(deployment.saeId(), String.valueOf(e.getMessage()), e);
+    }
+  }
+
+  /**
+   * Loads one SAE from {@code checkpoint}, already opened (and so checked) from {@code
+   * deployment.path()}, which the caller keeps open until this returns; the caller owns the
+   * returned session. Hot swap uses it to inspect a checkpoint before serving it.
+   *
+   * @throws DeploymentException naming the SAE and what is wrong with it
+   * @throws InferenceException when ONNX Runtime fails (infrastructure)
+   */
+  public DeployedSae load(SaeDeployment deployment, SaeCheckpoint checkpoint) {
+    try {
+      return load(deployment, checkpoint, System.nanoTime());
+    } catch (CheckpointException e) {
+      throw new DeploymentException(deployment.saeId(), String.valueOf(e.getMessage()), e);
+    }
+  }
+
+  private DeployedSae load(SaeDeployment deployment, SaeCheckpoint checkpoint, long start) {
+    String id = deployment.saeId();
     byte[] model;
     SaeConfig config;
-    try (SaeCheckpoint checkpoint = SaeCheckpoint.open(deployment.path())) {
+    try {
       SaeCheckpoint served = Folding.toInference(checkpoint);
       config = served.config();
       ExportOptions options =
@@ -57,8 +81,6 @@ public final class SaeLoader {
         options = options.withMaxActive(maxActive);
       }
       model = SaeOnnxExporter.exportToBytes(served, options);
-    } catch (CheckpointException e) {
-      throw new DeploymentException(id, String.valueOf(e.getMessage()), e);
     } catch (IllegalArgumentException e) {
       throw new DeploymentException(
           id, "cannot serve " + deployment.path() + ": " + e.getMessage(), e);

@@ -16,19 +16,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The SAEs this instance serves, by the (model, hook) they read: the only way the topology reaches
  * models. Lookups return a {@link SaeRoute} that retains the sessions, so that replacing an SAE
- * (hot swap: publish the new set, then close the old sessions) never closes a session under a
- * record in flight.
+ * ({@link #swap}: publish the new set, then close the old session) never closes a session under a
+ * record in flight: the old session is released when the last route holding it closes.
  *
- * <p>Invariants, checked whenever the set changes: SAE ids are unique, and every SAE of one hook
- * has the same {@code d_in} (an ActivationBatch has one width).
+ * <p>Invariants, checked whenever the set changes: SAE ids are unique, every SAE of one hook has
+ * the same {@code d_in} (an ActivationBatch has one width), and a swap keeps the SAE's hook and
+ * {@code d_in} and raises its version.
  *
  * <p>Owns the sessions of its SAEs and closes them in {@link #close()}, which must come after the
- * stream threads stop. Thread-safe: the set is an immutable snapshot in a volatile field.
+ * stream threads stop. Thread-safe: the set is an immutable snapshot in a volatile field, read
+ * without locking; swaps and close are serialised.
  */
 public final class SaeRegistry implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SaeRegistry.class);
 
+  private final Object lock = new Object();
   private volatile Map<HookKey, List<DeployedSae>> byHook;
   private volatile boolean closed;
 
@@ -103,6 +106,82 @@ public final class SaeRegistry implements AutoCloseable {
     }
   }
 
+  /** The SAE deployed as {@code saeId}, if any; its session is not retained. */
+  public Optional<DeployedSae> find(String saeId) {
+    Objects.requireNonNull(saeId, "saeId");
+    for (List<DeployedSae> saes : byHook.values()) {
+      for (DeployedSae sae : saes) {
+        if (sae.saeId().equals(saeId)) {
+          return Optional.of(sae);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Replaces the SAE deployed under {@code replacement}'s id, atomically: lookups from now on see
+   * the replacement, and the old session is closed once the routes still holding it are closed. On
+   * success the registry owns the replacement's session; on failure the caller still does.
+   *
+   * @return the SAE replaced
+   * @throws DeploymentException when no SAE has that id, or the replacement reads another hook, has
+   *     another {@code d_in} or a version not greater than the one served
+   * @throws IllegalStateException when the registry is closed
+   */
+  public DeployedSae swap(DeployedSae replacement) {
+    Objects.requireNonNull(replacement, "replacement");
+    DeployedSae replaced;
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("SAE registry is closed");
+      }
+      String id = replacement.saeId();
+      replaced =
+          find(id)
+              .orElseThrow(() -> new DeploymentException(id, "is not deployed, cannot swap it"));
+      if (!replaced.hook().equals(replacement.hook())) {
+        throw new DeploymentException(
+            id,
+            "replacement reads "
+                + replacement.hook()
+                + ", the deployed SAE reads "
+                + replaced.hook());
+      }
+      if (replaced.dIn() != replacement.dIn()) {
+        throw new DeploymentException(
+            id,
+            "replacement has d_in="
+                + replacement.dIn()
+                + ", the deployed SAE has d_in="
+                + replaced.dIn());
+      }
+      if (replacement.version() <= replaced.version()) {
+        throw new DeploymentException(
+            id,
+            "replacement version "
+                + replacement.version()
+                + " is not greater than the deployed version "
+                + replaced.version());
+      }
+      Map<HookKey, List<DeployedSae>> next = new LinkedHashMap<>();
+      byHook.forEach(
+          (hook, saes) ->
+              next.put(
+                  hook, saes.stream().map(s -> s.saeId().equals(id) ? replacement : s).toList()));
+      byHook = Collections.unmodifiableMap(next);
+    }
+    // Only the owner's reference goes: routes taken before the swap keep the old session alive.
+    replaced.session().close();
+    LOG.info(
+        "Swapped SAE {} v{} -> v{} on {}",
+        replacement.saeId(),
+        replaced.version(),
+        replacement.version(),
+        replacement.hook());
+    return replaced;
+  }
+
   /** Every deployed SAE, grouped by hook in deployment order. */
   public List<DeployedSae> deployed() {
     List<DeployedSae> all = new ArrayList<>();
@@ -123,12 +202,15 @@ public final class SaeRegistry implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    List<DeployedSae> all;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      all = deployed();
+      byHook = Map.of();
     }
-    closed = true;
-    List<DeployedSae> all = deployed();
-    byHook = Map.of();
     for (DeployedSae sae : all) {
       sae.session().close();
     }
