@@ -3,6 +3,7 @@ package io.saestream.streams.topology;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
 import io.saestream.streams.config.TopicNames;
+import io.saestream.streams.monitoring.MonitoringTopology;
 import io.saestream.streams.registry.SaeRegistry;
 import io.saestream.streams.serde.ActivationBatchDecoder;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sae-stream topology, pure wiring from explicit inputs; the app and the tests build it the
@@ -28,7 +30,8 @@ import org.apache.kafka.streams.Topology;
  * the SAEs of its (model_id, hook_name) in the {@link SaeRegistry} and converts the activations to
  * float32; every failure becomes a dead letter with a {@link
  * io.saestream.streams.errors.DeadLetterReason}. {@code analyze} runs each SAE once per record.
- * Every node is named; the topology is stateless (no stores, no internal topics).
+ * Every node is named. Without monitoring the topology is stateless; with it, {@link
+ * MonitoringTopology} adds the {@code monitor} node after {@code analyze} (alerts, statistics).
  */
 public final class SaeTopology {
 
@@ -74,6 +77,32 @@ public final class SaeTopology {
       SaeRegistry registry,
       int maxTokensPerRecord,
       Clock clock) {
+    return build(
+        topics,
+        decoder,
+        featureSerializer,
+        statsSerializer,
+        registry,
+        maxTokensPerRecord,
+        clock,
+        null);
+  }
+
+  /**
+   * Builds the topology, with alerting and latent statistics when {@code monitoring} is not null.
+   *
+   * @see #build(TopicNames, ActivationBatchDecoder, Serializer, Serializer, SaeRegistry, int,
+   *     Clock)
+   */
+  public static Topology build(
+      TopicNames topics,
+      ActivationBatchDecoder decoder,
+      Serializer<FeatureBatch> featureSerializer,
+      Serializer<ReconstructionStats> statsSerializer,
+      SaeRegistry registry,
+      int maxTokensPerRecord,
+      Clock clock,
+      MonitoringTopology.@Nullable Wiring monitoring) {
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(decoder, "decoder");
     Objects.requireNonNull(featureSerializer, "featureSerializer");
@@ -88,7 +117,8 @@ public final class SaeTopology {
         VALIDATE,
         () -> new ValidateProcessor(topics.activations(), decoder, registry, validator),
         SOURCE);
-    topology.addProcessor(ANALYZE, () -> new AnalyzeProcessor(clock), VALIDATE);
+    boolean monitored = monitoring != null;
+    topology.addProcessor(ANALYZE, () -> new AnalyzeProcessor(clock, monitored), VALIDATE);
     topology.addProcessor(DEAD_LETTER, DeadLetterProcessor::new, VALIDATE);
     topology.addSink(
         FEATURES_SINK,
@@ -108,6 +138,9 @@ public final class SaeTopology {
         new ByteArraySerializer(),
         new ByteArraySerializer(),
         DEAD_LETTER);
+    if (monitoring != null) {
+      MonitoringTopology.addTo(topology, ANALYZE, monitoring, clock);
+    }
     return topology;
   }
 
@@ -115,11 +148,11 @@ public final class SaeTopology {
    * The analyze node forwards both record types, each to its own sink; this checks the type at the
    * sink so that a wiring mistake fails loudly instead of writing the wrong schema.
    */
-  private static <T extends SpecificRecord> Serializer<SpecificRecord> narrow(
+  private static <T extends SpecificRecord> Serializer<Object> narrow(
       Serializer<T> serializer, Class<T> type) {
     return new Serializer<>() {
       @Override
-      public byte[] serialize(String topic, SpecificRecord data) {
+      public byte[] serialize(String topic, Object data) {
         return serializer.serialize(topic, type.cast(data));
       }
 
