@@ -4,6 +4,7 @@ import io.saestream.launcher.bench.BenchCommand;
 import io.saestream.sae.cli.CliExceptionHandler;
 import io.saestream.sae.cli.ExportCommand;
 import io.saestream.streams.cli.StreamsCommand;
+import io.saestream.synthetic.cli.ProduceCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,6 +16,7 @@ import picocli.CommandLine.Command;
     description = "Sparse autoencoders over live LLM activations on Kafka.",
     subcommands = {
       StreamsCommand.class,
+      ProduceCommand.class,
       ExportCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

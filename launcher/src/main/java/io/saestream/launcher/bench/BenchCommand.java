@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (results go to BENCHMARKS.md; not tests).",
-    subcommands = {AnalyzeBench.class, LargeExportBench.class})
+    subcommands = {AnalyzeBench.class, LargeExportBench.class, EndToEndBench.class})
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,7 @@
 package io.saestream.streams.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
 import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
@@ -17,6 +19,7 @@ import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.config.StreamsSettings;
 import io.saestream.streams.config.TopicNames;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,8 +27,12 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -38,25 +45,36 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A real in-JVM Kafka broker and schema registry, with helpers to create the sae-stream topics,
+ * A real Kafka broker and an in-JVM schema registry, with helpers to create the sae-stream topics,
  * start streams apps, produce activation batches and read outputs as a read-committed consumer.
- * Reusable by integration tests, interop tests and benchmarks. Owns the broker and registry; apps
- * it starts are closed by their callers (or by {@link #close()}).
+ * Reusable by integration tests, interop tests and benchmarks. The broker is either an in-JVM one
+ * that the cluster owns ({@link #start()}) or any broker reached by its bootstrap servers ({@link
+ * #onBroker(String)}, e.g. a Testcontainers one, owned by the caller). Owns the registry; apps it
+ * starts are closed by their callers (or by {@link #close()}).
  */
 public final class SaeStreamCluster implements AutoCloseable {
 
-  private final EmbeddedKafkaBroker broker;
+  private static final Duration TOPIC_CREATION_TIMEOUT = Duration.ofSeconds(30);
+
+  private final @Nullable EmbeddedKafkaBroker broker;
+  private final String bootstrapServers;
   private final EmbeddedSchemaRegistry registry;
   private final SchemaRegistryClient registryClient;
   private final List<StreamsApp> apps = new ArrayList<>();
 
-  private SaeStreamCluster(EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry) {
+  private SaeStreamCluster(
+      @Nullable EmbeddedKafkaBroker broker,
+      String bootstrapServers,
+      EmbeddedSchemaRegistry registry) {
     this.broker = broker;
+    this.bootstrapServers = bootstrapServers;
     this.registry = registry;
     this.registryClient =
         new RestSchemaRegistryClient(SchemaRegistryClientConfig.of(List.of(registry.url())));
@@ -66,16 +84,30 @@ public final class SaeStreamCluster implements AutoCloseable {
   public static SaeStreamCluster start() {
     EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.withDefaults().start();
     try {
-      return new SaeStreamCluster(broker, EmbeddedSchemaRegistry.start());
+      return new SaeStreamCluster(
+          broker, broker.bootstrapServers(), EmbeddedSchemaRegistry.start());
     } catch (RuntimeException e) {
       broker.close();
       throw e;
     }
   }
 
+  /**
+   * Starts a registry and uses the broker at {@code bootstrapServers}, which the caller owns and
+   * must keep running until {@link #close()}.
+   */
+  public static SaeStreamCluster onBroker(String bootstrapServers) {
+    return new SaeStreamCluster(null, bootstrapServers, EmbeddedSchemaRegistry.start());
+  }
+
   /** The broker's bootstrap servers. */
   public String bootstrapServers() {
-    return broker.bootstrapServers();
+    return bootstrapServers;
+  }
+
+  /** The registry's base URL. */
+  public URI registryUrl() {
+    return registry.url();
   }
 
   /** A client of the embedded registry. */
@@ -92,13 +124,47 @@ public final class SaeStreamCluster implements AutoCloseable {
             prefix + ".features" + suffix,
             prefix + ".reconstruction" + suffix,
             prefix + ".dlq" + suffix);
-    broker.createTopics(
+    createTopics(topics, partitions);
+    return topics;
+  }
+
+  /**
+   * Creates {@code topics} with {@code partitions} activation, feature and reconstruction
+   * partitions and one dead-letter partition, and waits until every partition has a leader.
+   */
+  public void createTopics(TopicNames topics, int partitions) {
+    List<NewTopic> newTopics =
         List.of(
             new NewTopic(topics.activations(), partitions, (short) 1),
             new NewTopic(topics.features(), partitions, (short) 1),
             new NewTopic(topics.reconstruction(), partitions, (short) 1),
-            new NewTopic(topics.deadLetter(), 1, (short) 1)));
-    return topics;
+            new NewTopic(topics.deadLetter(), 1, (short) 1));
+    if (broker != null) {
+      broker.createTopics(newTopics);
+      return;
+    }
+    Set<String> names = newTopics.stream().map(NewTopic::name).collect(Collectors.toSet());
+    try (Admin admin = Admin.create(adminProperties())) {
+      admin
+          .createTopics(newTopics)
+          .all()
+          .get(TOPIC_CREATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      await("leaders of " + names)
+          .atMost(TOPIC_CREATION_TIMEOUT)
+          .pollInterval(Duration.ofMillis(100))
+          // Metadata may lag the creation for a moment.
+          .ignoreExceptionsMatching(e -> e.getCause() instanceof UnknownTopicOrPartitionException)
+          .until(
+              () ->
+                  admin.describeTopics(names).allTopicNames().get().values().stream()
+                      .flatMap(d -> d.partitions().stream())
+                      .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("creating topics " + names, e);
+    }
   }
 
   /** A configuration for one app instance with fast commits and a short shutdown. */
@@ -169,9 +235,7 @@ public final class SaeStreamCluster implements AutoCloseable {
 
   /** Offsets committed by consumer group {@code group} on {@code topic}, summed over partitions. */
   public long committedOffsets(String group, String topic) {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    try (Admin admin = Admin.create(props)) {
+    try (Admin admin = Admin.create(adminProperties())) {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
       return offsets.entrySet().stream()
@@ -211,6 +275,12 @@ public final class SaeStreamCluster implements AutoCloseable {
     return out;
   }
 
+  private Properties adminProperties() {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return props;
+  }
+
   private Properties readCommitted() {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
@@ -238,13 +308,15 @@ public final class SaeStreamCluster implements AutoCloseable {
     }
   }
 
-  /** Closes the apps still open, the registry and the broker. */
+  /** Closes the apps still open, the registry and the broker if this cluster started it. */
   @Override
   public void close() {
     for (StreamsApp app : apps) {
       app.close();
     }
     registry.close();
-    broker.close();
+    if (broker != null) {
+      broker.close();
+    }
   }
 }
