@@ -5,6 +5,7 @@ import io.saestream.sae.cli.CliExceptionHandler;
 import io.saestream.sae.cli.ExportCommand;
 import io.saestream.streams.cli.StreamsCommand;
 import io.saestream.synthetic.cli.ProduceCommand;
+import io.saestream.trainer.cli.TrainerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
     description = "Sparse autoencoders over live LLM activations on Kafka.",
     subcommands = {
       StreamsCommand.class,
+      TrainerCommand.class,
       ProduceCommand.class,
       ExportCommand.class,
       BenchCommand.class,

@@ -19,12 +19,12 @@ import picocli.CommandLine.Option;
     name = "streams",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs SAEs over the activations topic with Kafka Streams and ONNX Runtime, writing",
-      "FeatureBatch and ReconstructionStats records and dead letters.",
+      "Runs SAEs over the activations topic (Kafka Streams + ONNX Runtime).",
+      "Writes FeatureBatch and ReconstructionStats records and dead letters.",
       "",
-      "Every scalar setting can be overridden by an environment variable SAE_STREAM_<KEY>",
-      "(key upper-cased, '.' and '-' as '_'), e.g. SAE_STREAM_KAFKA_BOOTSTRAP_SERVERS;",
-      "SAE_STREAM_KAFKA_PROPERTIES_<NAME> sets a Kafka client property (e.g. SASL, TLS)."
+      "Every scalar setting can be overridden by an environment variable SAE_STREAM_<KEY>"
+          + " (key upper-cased, '.' and '-' as '_'), e.g. SAE_STREAM_KAFKA_BOOTSTRAP_SERVERS;"
+          + " SAE_STREAM_KAFKA_PROPERTIES_<NAME> sets a Kafka client property (e.g. SASL, TLS)."
     })
 public final class StreamsCommand implements Callable<Integer> {
 
