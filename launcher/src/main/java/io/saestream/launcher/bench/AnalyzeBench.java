@@ -53,6 +53,13 @@ final class AnalyzeBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "20")
   int rounds;
 
+  @Option(
+      names = "--spin",
+      negatable = true,
+      defaultValue = "false",
+      description = "Let ORT's idle intra-op threads spin (default: off, see the source).")
+  boolean spin;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -70,6 +77,11 @@ final class AnalyzeBench implements Callable<Integer> {
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setIntraOpNumThreads(threads);
       so.setInterOpNumThreads(1);
+      if (!spin) {
+        // Three sessions with their own pools share two cores: an idle pool that keeps spinning
+        // after its run would steal CPU from the next session's run and bias the comparison.
+        so.addConfigEntry("session.intra_op.allow_spinning", "0");
+      }
       try (OrtSession sBare = env.createSession(bare, so);
           OrtSession sAnalyze = env.createSession(analyze, so);
           OrtSession sUnfolded = env.createSession(unfolded, so);
@@ -94,7 +106,7 @@ final class AnalyzeBench implements Callable<Integer> {
         double mu = median(tu);
         out.printf(
             Locale.ROOT,
-            "topk d_in=%d d_sae=%d k=%d N=%d intra-op threads=%d rounds=%d (medians)%n"
+            "topk d_in=%d d_sae=%d k=%d N=%d intra-op threads=%d spinning=%s rounds=%d (medians)%n"
                 + "  bare encoder x·W_enc+b_enc : %8.1f ms/call %10.0f tokens/s%n"
                 + "  analyze graph (served)     : %8.1f ms/call %10.0f tokens/s  ratio %.3f%n"
                 + "  analyze graph (unfolded)   : %8.1f ms/call %10.0f tokens/s  ratio %.3f%n",
@@ -103,6 +115,7 @@ final class AnalyzeBench implements Callable<Integer> {
             k,
             tokens,
             threads,
+            spin,
             rounds,
             mb,
             tokens / mb * 1e3,
