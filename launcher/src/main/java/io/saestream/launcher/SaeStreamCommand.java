@@ -1,6 +1,7 @@
 package io.saestream.launcher;
 
 import io.saestream.launcher.bench.BenchCommand;
+import io.saestream.launcher.demo.DemoCommand;
 import io.saestream.sae.cli.CliExceptionHandler;
 import io.saestream.sae.cli.ExportCommand;
 import io.saestream.streams.cli.StreamsCommand;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       ProduceCommand.class,
       ExportCommand.class,
       BenchCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SaeStreamCommand implements Runnable {
