@@ -15,8 +15,6 @@ import java.util.Map;
  */
 final class PythonJson {
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
-
   private PythonJson() {}
 
   static String write(JsonNode node) {
@@ -125,32 +123,7 @@ final class PythonJson {
     return sb.toString();
   }
 
-  /** A JSON string with Python's {@code ensure_ascii=True} escaping. */
-  static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          if (c < 0x20 || c > 0x7e) {
-            sb.append("\\u")
-                .append(HEX[(c >> 12) & 0xf])
-                .append(HEX[(c >> 8) & 0xf])
-                .append(HEX[(c >> 4) & 0xf])
-                .append(HEX[c & 0xf]);
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+  private static void quote(StringBuilder sb, String s) {
+    JsonStrings.quote(sb, s, JsonStrings.Escaping.ASCII_ONLY);
   }
 }

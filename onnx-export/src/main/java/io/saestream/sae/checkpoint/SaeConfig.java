@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,37 +64,27 @@ public final class SaeConfig {
           "pre_act_loss_coefficient");
 
   /**
-   * Fields every sae-lens SAE config may carry (base and per-architecture, inference and training).
+   * Fields every sae-lens SAE config may carry: the base and per-architecture inference fields plus
+   * {@link #TRAINING_ONLY_FIELDS}.
    */
   private static final Set<String> KNOWN_FIELDS =
-      Set.of(
-          "architecture",
-          "d_in",
-          "d_sae",
-          "dtype",
-          "device",
-          "apply_b_dec_to_input",
-          "normalize_activations",
-          "reshape_activations",
-          "metadata",
-          "k",
-          "rescale_acts_by_decoder_norm",
-          "decoder_init_norm",
-          "use_sparse_activations",
-          "aux_loss_coefficient",
-          "topk_threshold_lr",
-          "l1_coefficient",
-          "lp_norm",
-          "l1_warm_up_steps",
-          "l0_coefficient",
-          "l0_warm_up_steps",
-          "jumprelu_init_threshold",
-          "jumprelu_bandwidth",
-          "jumprelu_sparsity_loss_mode",
-          "jumprelu_tanh_scale",
-          "pre_act_loss_coefficient",
-          "transpose_required",
-          "hook_head_index");
+      Stream.concat(
+              Stream.of(
+                  "architecture",
+                  "d_in",
+                  "d_sae",
+                  "dtype",
+                  "device",
+                  "apply_b_dec_to_input",
+                  "normalize_activations",
+                  "reshape_activations",
+                  "metadata",
+                  "k",
+                  "rescale_acts_by_decoder_norm",
+                  "transpose_required",
+                  "hook_head_index"),
+              TRAINING_ONLY_FIELDS.stream())
+          .collect(Collectors.toUnmodifiableSet());
 
   private final ObjectNode json;
   private final Architecture architecture;

@@ -25,7 +25,6 @@ import java.util.Map;
 public final class SafeTensorsWriter {
 
   private static final String METADATA_KEY = "__metadata__";
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private SafeTensorsWriter() {}
 
@@ -191,29 +190,8 @@ public final class SafeTensorsWriter {
     return out;
   }
 
-  /** A JSON string escaped as serde_json does (non-ASCII is written as UTF-8). */
   private static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          if (c < 0x20) {
-            sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    JsonStrings.quote(sb, s, JsonStrings.Escaping.CONTROLS_ONLY);
   }
 
   private static void writeFully(WritableByteChannel out, ByteBuffer buf) throws IOException {

@@ -31,41 +31,29 @@ final class DecoderNorms {
     // Whole rows per read when they fit in a block (the usual case), else each row in pieces.
     int rowsPerRead = Math.max(1, BLOCK / Math.max(cols, 1));
     int piece = Math.max(1, Math.min(cols, BLOCK));
-    if (dtype == DType.F64) {
-      double[] values = new double[rowsPerRead * piece];
-      for (int r0 = 0; r0 < rows; r0 += rowsPerRead) {
-        int nr = Math.min(rowsPerRead, rows - r0);
-        for (int c0 = 0; c0 < cols; c0 += piece) {
-          int m = Math.min(piece, cols - c0);
-          if (nr > 1) {
-            wDec.readDoubles((long) r0 * cols, values, 0, nr * cols);
-          } else {
-            wDec.readDoubles((long) r0 * cols + c0, values, 0, m);
-          }
-          for (int r = 0; r < nr; r++) {
-            sums[r0 + r] += sumOfSquares(values, r * m, m);
-          }
+    // F64 weights are read as float64; the others as float32, which holds F32, F16 and BF16
+    // exactly at half the memory traffic.
+    boolean f64 = dtype == DType.F64;
+    float[] floats = new float[f64 ? 0 : rowsPerRead * piece];
+    double[] doubles = new double[f64 ? rowsPerRead * piece : 0];
+    for (int r0 = 0; r0 < rows; r0 += rowsPerRead) {
+      int nr = Math.min(rowsPerRead, rows - r0);
+      for (int c0 = 0; c0 < cols; c0 += piece) {
+        int m = Math.min(piece, cols - c0);
+        long start = nr > 1 ? (long) r0 * cols : (long) r0 * cols + c0;
+        int length = nr > 1 ? nr * cols : m;
+        if (f64) {
+          wDec.readDoubles(start, doubles, 0, length);
+        } else {
+          wDec.readFloats(start, floats, 0, length);
         }
-      }
-    } else {
-      float[] values = new float[rowsPerRead * piece];
-      for (int r0 = 0; r0 < rows; r0 += rowsPerRead) {
-        int nr = Math.min(rowsPerRead, rows - r0);
-        for (int c0 = 0; c0 < cols; c0 += piece) {
-          int m = Math.min(piece, cols - c0);
-          if (nr > 1) {
-            wDec.readFloats((long) r0 * cols, values, 0, nr * cols);
-          } else {
-            wDec.readFloats((long) r0 * cols + c0, values, 0, m);
-          }
-          for (int r = 0; r < nr; r++) {
-            sums[r0 + r] += sumOfSquares(values, r * m, m);
-          }
+        for (int r = 0; r < nr; r++) {
+          sums[r0 + r] += f64 ? sumOfSquares(doubles, r * m, m) : sumOfSquares(floats, r * m, m);
         }
       }
     }
     double[] norms = new double[rows];
-    if (dtype == DType.F64) {
+    if (f64) {
       for (int r = 0; r < rows; r++) {
         norms[r] = Math.max(Math.sqrt(sums[r]), MIN_NORM);
       }

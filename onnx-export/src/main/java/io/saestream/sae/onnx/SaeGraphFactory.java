@@ -1,20 +1,20 @@
 package io.saestream.sae.onnx;
 
-import static io.saestream.sae.onnx.OnnxGraphBuilder.ElementType.FLOAT32;
-import static io.saestream.sae.onnx.OnnxGraphBuilder.ElementType.INT64;
-import static io.saestream.sae.onnx.OnnxGraphBuilder.intAttr;
-import static io.saestream.sae.onnx.OnnxGraphBuilder.intsAttr;
+import static io.saestream.sae.onnx.graph.ElementType.FLOAT32;
+import static io.saestream.sae.onnx.graph.ElementType.INT64;
+import static io.saestream.sae.onnx.graph.GraphBuilder.graphAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.intAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.intsAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.scalarTensorAttr;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.saestream.sae.checkpoint.ActivationNormalization;
 import io.saestream.sae.checkpoint.Architecture;
-import io.saestream.sae.onnx.OnnxGraphBuilder.WeightInitializer;
-import java.util.HashMap;
+import io.saestream.sae.onnx.graph.GraphBuilder;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -127,18 +127,17 @@ final class SaeGraphFactory {
 
   /** One graph under construction; weights are registered on first use. */
   private static final class Graph {
-    final OnnxGraphBuilder b;
+    final GraphBuilder b;
     final ExportableSae sae;
-    private final Map<String, String> registered = new HashMap<>();
+    private final List<WeightInitializer> weights = new ArrayList<>();
 
     Graph(ExportableSae sae, @Nullable GraphKind kind) {
       this.sae = sae;
-      this.b =
-          new OnnxGraphBuilder("sae_stream_" + (kind == null ? "bare_encoder" : kind.cliName()));
+      this.b = new GraphBuilder("sae_stream_" + (kind == null ? "bare_encoder" : kind.cliName()));
     }
 
     GraphPlan plan() {
-      return new GraphPlan(b.skeleton(), b.weights(), b.inputs(), b.outputs());
+      return new GraphPlan(b.build(), List.copyOf(weights), specs(b.inputs()), specs(b.outputs()));
     }
 
     Encoded encode(String x, int slots) {
@@ -149,11 +148,11 @@ final class SaeGraphFactory {
         case EXPECTED_AVERAGE_ONLY_IN ->
             throw new IllegalStateException("ExportableSae refuses an unfolded activation scale");
         case CONSTANT_NORM_RESCALE -> {
-          String sqrtDIn = b.scalar("sqrt_d_in", (float) Math.sqrt(sae.dIn()));
+          String sqrtDIn = b.scalar("sqrt_d_in", FLOAT32, Math.sqrt(sae.dIn()));
           String sumSq = b.op("x_sum_sq", "ReduceSumSquare", List.of(axes1(), keep(true)), x);
           String len = b.op("x_norm", "Sqrt", sumSq);
           String safeLen =
-              b.op("x_norm_safe", "Max", len, b.scalar("min_norm", MIN_NORM_FOR_RESCALE));
+              b.op("x_norm_safe", "Max", len, b.scalar("min_norm", FLOAT32, MIN_NORM_FOR_RESCALE));
           String c = b.op("rescale_coefficient", "Div", sqrtDIn, safeLen);
           normalized = b.op("x_rescaled", "Mul", x, c);
           String scale = b.op("norm_scale_column", "Div", safeLen, sqrtDIn);
@@ -171,9 +170,10 @@ final class SaeGraphFactory {
           String sumSq =
               b.op("x_centered_sum_sq", "ReduceSumSquare", List.of(axes1(), keep(true)), centered);
           String var =
-              b.op("x_var", "Div", sumSq, b.scalar("d_in_minus_1", (float) (sae.dIn() - 1)));
+              b.op("x_var", "Div", sumSq, b.scalar("d_in_minus_1", FLOAT32, sae.dIn() - 1));
           String sd = b.op("x_std", "Sqrt", var);
-          String denom = b.op("x_std_eps", "Add", sd, b.scalar("layer_norm_eps", LAYER_NORM_EPS));
+          String denom =
+              b.op("x_std_eps", "Add", sd, b.scalar("layer_norm_eps", FLOAT32, LAYER_NORM_EPS));
           normalized = b.op("x_layer_normed", "Div", centered, denom);
           norm = new NormState(sd, mean);
         }
@@ -221,10 +221,8 @@ final class SaeGraphFactory {
      */
     private List<String> topK(String input, int slots, String valuesName, String indicesName) {
       String rows =
-          b.op(
+          gatherRows(
               valuesName + "_rows",
-              "Gather",
-              List.of(intAttr("axis", 0)),
               b.op(valuesName + "_shape", "Shape", input),
               b.int64Scalar(valuesName + "_row_axis", 0));
       String empty =
@@ -234,12 +232,12 @@ final class SaeGraphFactory {
               rows,
               b.int64Scalar(valuesName + "_zero_rows", 0));
       String emptyShape = b.int64s(valuesName + "_empty_shape", 0, slots);
-      OnnxGraphBuilder none = b.subgraph(valuesName + "_of_empty_batch");
+      GraphBuilder none = b.subgraph(valuesName + "_of_empty_batch");
       none.op(valuesName + "_none", "ConstantOfShape", List.of(floatZeroTensorAttr()), emptyShape);
       none.op(indicesName + "_none", "ConstantOfShape", List.of(int64ZeroTensorAttr()), emptyShape);
       none.output(valuesName + "_none", FLOAT32, 0, slots);
       none.output(indicesName + "_none", INT64, 0, slots);
-      OnnxGraphBuilder some = b.subgraph(valuesName + "_of_batch");
+      GraphBuilder some = b.subgraph(valuesName + "_of_batch");
       some.ops(
           List.of(valuesName + "_some", indicesName + "_some"),
           "TopK",
@@ -251,9 +249,7 @@ final class SaeGraphFactory {
       return b.ops(
           List.of(valuesName, indicesName),
           "If",
-          List.of(
-              OnnxGraphBuilder.graphAttr("then_branch", none.skeleton()),
-              OnnxGraphBuilder.graphAttr("else_branch", some.skeleton())),
+          List.of(graphAttr("then_branch", none.build()), graphAttr("else_branch", some.build())),
           empty);
     }
 
@@ -290,24 +286,12 @@ final class SaeGraphFactory {
     String decode(String gatherIndices, String values, @Nullable NormState norm, String outName) {
       String v = values;
       if (sae.rescalesByDecoderNorm()) {
-        String n =
-            b.op(
-                "selected_decoder_norms",
-                "Gather",
-                List.of(intAttr("axis", 0)),
-                decoderNorm(),
-                gatherIndices);
+        String n = gatherRows("selected_decoder_norms", decoderNorm(), gatherIndices);
         v = b.op("decoder_values", "Div", v, n);
       }
       String axis = axis1();
       String row = b.op("decoder_values_row", "Unsqueeze", v, axis);
-      String rows =
-          b.op(
-              "selected_decoder_rows",
-              "Gather",
-              List.of(intAttr("axis", 0)),
-              wDec(),
-              gatherIndices);
+      String rows = gatherRows("selected_decoder_rows", wDec(), gatherIndices);
       String rec =
           b.op("reconstruction", "Squeeze", b.op("reconstruction_row", "MatMul", row, rows), axis);
       if (norm == null) {
@@ -335,7 +319,7 @@ final class SaeGraphFactory {
               b.op("x_times_out", "Mul", x, out),
               axis1());
       String outSq = b.op("out_sq", "ReduceSumSquare", List.of(axes1(), keep(false)), out);
-      String eps = b.scalar("cosine_eps", COSINE_EPS);
+      String eps = b.scalar("cosine_eps", FLOAT32, COSINE_EPS);
       String xLen = b.op("x_len", "Max", b.op("x_len_raw", "Sqrt", xSq), eps);
       String outLen = b.op("out_len", "Max", b.op("out_len_raw", "Sqrt", outSq), eps);
       b.op("cosine", "Div", dot, b.op("len_product", "Mul", xLen, outLen));
@@ -350,7 +334,7 @@ final class SaeGraphFactory {
       String maxKept = b.op("max_kept", "ReduceMax", List.of(keep(false)), kept);
       String saturated =
           b.op("some_row_saturated", "Equal", maxKept, b.int64Scalar("slot_count", slots));
-      OnnxGraphBuilder dense = b.subgraph("dense_l0");
+      GraphBuilder dense = b.subgraph("dense_l0");
       String fired = dense.op("fired", "Greater", acts, zeroF());
       String firedFloat =
           dense.op(
@@ -363,15 +347,14 @@ final class SaeGraphFactory {
           dense.op("fired_count", "ReduceSum", List.of(keep(false)), firedFloat, axis1());
       dense.op("l0_dense", "Cast", List.of(intAttr("to", TensorProto.DataType.INT64_VALUE)), count);
       dense.output("l0_dense", INT64, "N");
-      OnnxGraphBuilder sparse = b.subgraph("sparse_l0");
+      GraphBuilder sparse = b.subgraph("sparse_l0");
       sparse.op("l0_sparse", "Identity", kept);
       sparse.output("l0_sparse", INT64, "N");
       return b.op(
           "l0",
           "If",
           List.of(
-              OnnxGraphBuilder.graphAttr("then_branch", dense.skeleton()),
-              OnnxGraphBuilder.graphAttr("else_branch", sparse.skeleton())),
+              graphAttr("then_branch", dense.build()), graphAttr("else_branch", sparse.build())),
           saturated);
     }
 
@@ -386,66 +369,80 @@ final class SaeGraphFactory {
       return b.op(name, "ReduceSum", List.of(keep(false)), asInt, axis1());
     }
 
+    /** Gather along axis 0: the rows of {@code data} at {@code indices}. */
+    String gatherRows(String out, String data, String indices) {
+      return b.op(out, "Gather", List.of(intAttr("axis", 0)), data, indices);
+    }
+
     /** The int64 constant {@code [1]}: the token axis for Reduce/Squeeze/Unsqueeze inputs. */
     String axis1() {
-      return once("axis_1", () -> b.int64s("axis_1", 1));
+      return b.once("axis_1", () -> b.int64s("axis_1", 1));
     }
 
     String zeroF() {
-      return once("zero_float32", () -> b.scalar("zero_float32", 0f));
+      return b.once("zero_float32", () -> b.scalar("zero_float32", FLOAT32, 0));
     }
 
     String wEnc() {
-      return once(
-          "W_enc", () -> b.weight("W_enc", WeightData.of(sae.wEnc()), sae.dIn(), sae.dSae()));
+      return b.once(
+          "W_enc", () -> weight("W_enc", WeightData.of(sae.wEnc()), sae.dIn(), sae.dSae()));
     }
 
     String bEnc() {
-      return once("b_enc", () -> b.weight("b_enc", WeightData.of(sae.bEnc()), sae.dSae()));
+      return b.once("b_enc", () -> weight("b_enc", WeightData.of(sae.bEnc()), sae.dSae()));
     }
 
     String wDec() {
-      return once(
-          "W_dec", () -> b.weight("W_dec", WeightData.of(sae.wDec()), sae.dSae(), sae.dIn()));
+      return b.once(
+          "W_dec", () -> weight("W_dec", WeightData.of(sae.wDec()), sae.dSae(), sae.dIn()));
     }
 
     String bDec() {
-      return once("b_dec", () -> b.weight("b_dec", WeightData.of(sae.bDec()), sae.dIn()));
+      return b.once("b_dec", () -> weight("b_dec", WeightData.of(sae.bDec()), sae.dIn()));
     }
 
     String decoderNorm() {
-      return once(
-          "W_dec_norm",
-          () -> b.weight("W_dec_norm", WeightData.of(sae.decoderNorms()), sae.dSae()));
+      return b.once(
+          "W_dec_norm", () -> weight("W_dec_norm", WeightData.of(sae.decoderNorms()), sae.dSae()));
     }
 
     String thresholdPositive() {
-      return once(
+      return b.once(
           "threshold_positive",
-          () -> b.weight("threshold_positive", WeightData.of(sae.thresholdPositive()), sae.dSae()));
+          () -> weight("threshold_positive", WeightData.of(sae.thresholdPositive()), sae.dSae()));
     }
 
     String bGate() {
-      return once("b_gate", () -> b.weight("b_gate", WeightData.of(sae.bGate()), sae.dSae()));
+      return b.once("b_gate", () -> weight("b_gate", WeightData.of(sae.bGate()), sae.dSae()));
     }
 
     String bMag() {
-      return once("b_mag", () -> b.weight("b_mag", WeightData.of(sae.bMag()), sae.dSae()));
+      return b.once("b_mag", () -> weight("b_mag", WeightData.of(sae.bMag()), sae.dSae()));
     }
 
     String rMagExp() {
-      return once(
-          "r_mag_exp", () -> b.weight("r_mag_exp", WeightData.of(sae.rMagExp()), sae.dSae()));
+      return b.once(
+          "r_mag_exp", () -> weight("r_mag_exp", WeightData.of(sae.rMagExp()), sae.dSae()));
     }
 
-    private String once(String key, Supplier<String> create) {
-      String existing = registered.get(key);
-      if (existing != null) {
-        return existing;
+    /** Registers a streamed float32 weight of the main graph. */
+    private String weight(String name, WeightData data, long... dims) {
+      List<Long> shape = new ArrayList<>();
+      for (long d : dims) {
+        shape.add(d);
       }
-      String name = create.get();
-      registered.put(key, name);
+      WeightInitializer w = new WeightInitializer(name, shape, data);
+      b.reserve(name);
+      weights.add(w);
       return name;
+    }
+
+    private static List<TensorSpec> specs(List<GraphBuilder.Declaration> declared) {
+      List<TensorSpec> specs = new ArrayList<>();
+      for (GraphBuilder.Declaration d : declared) {
+        specs.add(new TensorSpec(d.name(), d.type().specName(), d.dims()));
+      }
+      return List.copyOf(specs);
     }
 
     private static AttributeProto axes1() {
@@ -457,11 +454,11 @@ final class SaeGraphFactory {
     }
 
     private static AttributeProto floatZeroTensorAttr() {
-      return OnnxGraphBuilder.floatTensorAttr("value", 0f);
+      return scalarTensorAttr("value", FLOAT32, 0);
     }
 
     private static AttributeProto int64ZeroTensorAttr() {
-      return OnnxGraphBuilder.int64TensorAttr("value", 0);
+      return scalarTensorAttr("value", INT64, 0);
     }
   }
 }

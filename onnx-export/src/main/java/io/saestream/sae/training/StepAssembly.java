@@ -1,12 +1,13 @@
 package io.saestream.sae.training;
 
-import static io.saestream.sae.training.GraphAssembler.ElementType.BOOL;
-import static io.saestream.sae.training.GraphAssembler.ElementType.FLOAT32;
-import static io.saestream.sae.training.GraphAssembler.ElementType.FLOAT64;
-import static io.saestream.sae.training.GraphAssembler.ElementType.INT64;
-import static io.saestream.sae.training.GraphAssembler.intAttr;
-import static io.saestream.sae.training.GraphAssembler.scalarTensorAttr;
-import static io.saestream.sae.training.GraphAssembler.stringAttr;
+import static io.saestream.sae.onnx.graph.ElementType.BOOL;
+import static io.saestream.sae.onnx.graph.ElementType.FLOAT32;
+import static io.saestream.sae.onnx.graph.ElementType.FLOAT64;
+import static io.saestream.sae.onnx.graph.ElementType.INT64;
+import static io.saestream.sae.onnx.graph.GraphBuilder.intAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.intsAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.scalarTensorAttr;
+import static io.saestream.sae.onnx.graph.GraphBuilder.stringAttr;
 import static io.saestream.sae.training.TrainingStepGraph.AUX_LOSS;
 import static io.saestream.sae.training.TrainingStepGraph.BATCH;
 import static io.saestream.sae.training.TrainingStepGraph.DEAD_MASK;
@@ -27,14 +28,13 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import io.saestream.sae.training.GraphAssembler.ElementType;
+import io.saestream.sae.onnx.graph.ElementType;
+import io.saestream.sae.onnx.graph.GraphBuilder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Writes the nodes of one training step (see {@link TrainingStepGraph} for the contract and the
@@ -63,8 +63,7 @@ final class StepAssembly {
   private final ElementType real;
   private final long dIn;
   private final long dSae;
-  private final GraphAssembler b = new GraphAssembler("sae_stream_training_step");
-  private final Map<String, String> shared = new HashMap<>();
+  private final GraphBuilder b = new GraphBuilder("sae_stream_training_step");
 
   private final String x;
   private final String wEnc;
@@ -178,7 +177,13 @@ final class StepAssembly {
       b.output(HIDDEN_PRE, real, BATCH, dSae);
     }
     return new TrainingStepModel(
-        spec, variant, precision, formulation, model().toByteArray(), b.inputs(), b.outputs());
+        spec,
+        variant,
+        precision,
+        formulation,
+        model().toByteArray(),
+        names(b.inputs()),
+        names(b.outputs()));
   }
 
   private Object[] dims(SaeParameter p) {
@@ -194,12 +199,7 @@ final class StepAssembly {
 
   private Selection selectTopK() {
     List<String> top =
-        b.ops(
-            List.of("topk_values", "topk_indices"),
-            "TopK",
-            List.of(intAttr("axis", 1), intAttr("largest", 1), intAttr("sorted", 0)),
-            hidden,
-            int64s("k", (long) spec.k()));
+        largest("topk_values", "topk_indices", 1, hidden, int64s("k", (long) spec.k()));
     String acts = b.op("topk_acts", "Relu", top.get(0));
     String latent = reshape("sel_latent", top.get(1), -1);
     String act = reshape("sel_act", acts, -1);
@@ -242,44 +242,26 @@ final class StepAssembly {
                 "batch_k_product",
                 "Mul",
                 cast("batch_size_f64", batchScalar, FLOAT64),
-                b.real("k_f64", FLOAT64, spec.k())));
+                b.scalar("k_f64", FLOAT64, spec.k())));
     String keptCount = b.op("batch_k", "Unsqueeze", cast("batch_k_scalar", kept, INT64), axes(0));
     long cap = candidatesPerToken(spec);
     String capI = int64Scalar("candidates_per_token_i", cap);
     String dSaeI = int64Scalar("d_sae_i", dSae);
 
     List<String> perToken =
-        b.ops(
-            List.of("cand_hidden", "cand_latent"),
-            "TopK",
-            List.of(intAttr("axis", 1), intAttr("largest", 1), intAttr("sorted", 0)),
-            hidden,
-            int64s("candidates_per_token", cap));
+        largest("cand_hidden", "cand_latent", 1, hidden, int64s("candidates_per_token", cap));
     String candActs = b.op("cand_acts", "Relu", perToken.get(0));
     String firstCut =
-        b.ops(
-                List.of("cut1_act", "cut1_index"),
-                "TopK",
-                List.of(intAttr("axis", 0), intAttr("largest", 1), intAttr("sorted", 0)),
-                reshape("cand_acts_flat", candActs, -1),
-                keptCount)
+        largest("cut1_act", "cut1_index", 0, reshape("cand_acts_flat", candActs, -1), keptCount)
             .get(1);
     String keptPerToken =
         b.op(
             "cut1_kept_per_token",
             "ScatterElements",
             List.of(intAttr("axis", 0), stringAttr("reduction", ADD)),
-            b.op(
-                "zeros_tokens_i",
-                "ConstantOfShape",
-                List.of(scalarTensorAttr("value", INT64, 0)),
-                batchShape),
+            filled("zeros_tokens_i", INT64, 0, batchShape),
             b.op("cut1_token", "Div", firstCut, capI),
-            b.op(
-                "ones_kept_i",
-                "ConstantOfShape",
-                List.of(scalarTensorAttr("value", INT64, 1)),
-                b.op("cut1_shape", "Shape", firstCut)));
+            filled("ones_kept_i", INT64, 1, b.op("cut1_shape", "Shape", firstCut)));
     String saturated = b.op("saturated", "Equal", keptPerToken, capI);
     // −1 is below every ReLU value: a saturated token's candidates give way to its full row.
     String unsaturatedCandidates =
@@ -297,21 +279,13 @@ final class StepAssembly {
     String fullRows =
         reshape(
             "saturated_acts",
-            b.op(
-                "saturated_relu",
-                "Relu",
-                b.op(
-                    "saturated_hidden",
-                    "Gather",
-                    List.of(intAttr("axis", 0)),
-                    hidden,
-                    saturatedTokens)),
+            b.op("saturated_relu", "Relu", gather("saturated_hidden", hidden, saturatedTokens, 0)),
             -1);
     List<String> top =
-        b.ops(
-            List.of("sel_act", "cut2_index"),
-            "TopK",
-            List.of(intAttr("axis", 0), intAttr("largest", 1), intAttr("sorted", 0)),
+        largest(
+            "sel_act",
+            "cut2_index",
+            0,
             b.op("offered", "Concat", List.of(intAttr("axis", 0)), unsaturatedCandidates, fullRows),
             keptCount);
     // Map U's index back: below B·cap a candidate (token = i / cap, its latent), else an entry of
@@ -373,13 +347,13 @@ final class StepAssembly {
   /** {@code [B, d_sae]} with {@code values [T]} at the selected entries and 0 elsewhere. */
   private String denseFromSelection(String out, String values) {
     String zeros =
-        once(
+        b.once(
             "zeros_batch_latents_flat",
             () ->
-                b.op(
+                filled(
                     "zeros_batch_latents_flat",
-                    "ConstantOfShape",
-                    List.of(scalarTensorAttr("value", real, 0)),
+                    real,
+                    0,
                     b.op("batch_latents", "Mul", batchShape, int64s("d_sae_1", dSae))));
     String scattered =
         b.op(
@@ -448,27 +422,15 @@ final class StepAssembly {
               reshape(out + "_rows", rows, -1, (long) spec.k(), dIn));
       return reshape(out, product, -1, dIn);
     }
-    String zeros =
-        b.op(
-            out + "_zeros",
-            "ConstantOfShape",
-            List.of(scalarTensorAttr("value", real, 0)),
-            b.op(out + "_shape", "Shape", x));
+    String zeros = filled(out + "_zeros", real, 0, b.op(out + "_shape", "Shape", x));
     String contrib = b.op(out + "_terms", "Mul", rows, column(out + "_coef_column", coef));
     return b.op(
         out, "ScatterND", reduction(), zeros, column("sel_token_column", sel.token()), contrib);
   }
 
   private String tokenRows(String perToken) {
-    return once(
-        "rows_of_" + perToken,
-        () ->
-            b.op(
-                perToken + "_per_entry",
-                "Gather",
-                List.of(intAttr("axis", 0)),
-                perToken,
-                sel.token()));
+    return b.once(
+        "rows_of_" + perToken, () -> gather(perToken + "_per_entry", perToken, sel.token(), 0));
   }
 
   private Gradients sparseStep() {
@@ -520,11 +482,7 @@ final class StepAssembly {
     String auxValid = b.op("aux_valid", "Less", auxTop.get(1), deadCountScalar);
     String auxAct = b.op("aux_sel_act", "Where", auxValid, auxTop.get(0), zero());
     String zerosDead =
-        b.op(
-            "zeros_dead",
-            "ConstantOfShape",
-            List.of(scalarTensorAttr("value", real, 0)),
-            b.op("dead_hidden_shape", "Shape", deadHidden));
+        filled("zeros_dead", real, 0, b.op("dead_hidden_shape", "Shape", deadHidden));
     String auxActs = scatterColumns("aux_acts", zerosDead, auxTop.get(1), auxAct);
     String auxSelected =
         scatterColumns(
@@ -593,12 +551,7 @@ final class StepAssembly {
                     axes(0)),
                 b.op("dead_norm_inv_sq", "Mul", deadInvNorm, deadInvNorm)));
 
-    String zerosLatents =
-        b.op(
-            "zeros_latents",
-            "ConstantOfShape",
-            List.of(scalarTensorAttr("value", real, 0)),
-            int64s("d_sae_1", dSae));
+    String zerosLatents = filled("zeros_latents", real, 0, int64s("d_sae_1", dSae));
     String dNorm =
         b.op(
             "grad_decoder_norm",
@@ -637,12 +590,7 @@ final class StepAssembly {
     String gradWEnc;
     String gradBEnc;
     if (formulation == Formulation.SPARSE) {
-      String zerosEncT =
-          b.op(
-              "zeros_encoder_t",
-              "ConstantOfShape",
-              List.of(scalarTensorAttr("value", real, 0)),
-              int64s("shape_latents_in", dSae, dIn));
+      String zerosEncT = filled("zeros_encoder_t", real, 0, int64s("shape_latents_in", dSae, dIn));
       String encT =
           b.op(
               "grad_W_enc_t",
@@ -658,11 +606,7 @@ final class StepAssembly {
               deadColumn,
               b.op("aux_grad_enc_rows", "Gemm", List.of(intAttr("transA", 1)), auxDPre, saeIn));
       gradWEnc =
-          b.op(
-              SaeParameter.W_ENC.gradient(),
-              "Transpose",
-              List.of(GraphAssembler.intsAttr("perm", 1, 0)),
-              encT);
+          b.op(SaeParameter.W_ENC.gradient(), "Transpose", List.of(intsAttr("perm", 1, 0)), encT);
       gradBEnc =
           b.op(
               SaeParameter.B_ENC.gradient(),
@@ -716,15 +660,9 @@ final class StepAssembly {
             hidden,
             realConst("neg_inf", Double.NEGATIVE_INFINITY));
     List<String> auxTop = auxTopK(deadHidden, deadCount);
-    String auxValid =
-        b.op("aux_valid", "Gather", List.of(intAttr("axis", 0)), deadMask, auxTop.get(1));
+    String auxValid = gather("aux_valid", deadMask, auxTop.get(1), 0);
     String auxAct = b.op("aux_sel_act", "Where", auxValid, auxTop.get(0), zero());
-    String zerosDense =
-        b.op(
-            "zeros_dense",
-            "ConstantOfShape",
-            List.of(scalarTensorAttr("value", real, 0)),
-            b.op("hidden_shape", "Shape", hidden));
+    String zerosDense = filled("zeros_dense", real, 0, b.op("hidden_shape", "Shape", hidden));
     String auxActs = scatterColumns("aux_acts", zerosDense, auxTop.get(1), auxAct);
     String auxSelected =
         scatterColumns(
@@ -825,12 +763,7 @@ final class StepAssembly {
             "Max",
             b.op("aux_k_capped", "Min", int64s("aux_k_budget", spec.auxK()), deadCount),
             int64s("one_1", 1));
-    return b.ops(
-        List.of("aux_topk_values", "aux_topk_indices"),
-        "TopK",
-        List.of(intAttr("axis", 1), intAttr("largest", 1), intAttr("sorted", 0)),
-        candidates,
-        auxK);
+    return largest("aux_topk_values", "aux_topk_indices", 1, candidates, auxK);
   }
 
   /** The aux loss {@code coeff·scale·mean_rows Σ_d (recons − residual)²} and its gradient. */
@@ -852,15 +785,15 @@ final class StepAssembly {
                 "aux_dead_fraction",
                 "Div",
                 cast("dead_count_f64", deadCountScalar, FLOAT64),
-                b.real("aux_k_budget_f64", FLOAT64, spec.auxK())),
-            b.real("one_f64", FLOAT64, 1.0));
+                b.scalar("aux_k_budget_f64", FLOAT64, spec.auxK())),
+            b.scalar("one_f64", FLOAT64, 1.0));
     String coeffScale =
         cast(
             "aux_coeff_scale",
             b.op(
                 "aux_coeff_scale_f64",
                 "Mul",
-                b.real("aux_coefficient_f64", FLOAT64, spec.auxLossCoefficient()),
+                b.scalar("aux_coefficient_f64", FLOAT64, spec.auxLossCoefficient()),
                 scale),
             real);
     String loss = b.op(AUX_LOSS, "Mul", coeffScale, raw);
@@ -889,12 +822,7 @@ final class StepAssembly {
   }
 
   private void statistics() {
-    String zerosCounts =
-        b.op(
-            "zeros_counts",
-            "ConstantOfShape",
-            List.of(scalarTensorAttr("value", INT64, 0)),
-            int64s("d_sae_1", dSae));
+    String zerosCounts = filled("zeros_counts", INT64, 0, int64s("d_sae_1", dSae));
     b.op(
         FIRED_COUNTS,
         "ScatterElements",
@@ -955,19 +883,19 @@ final class StepAssembly {
     }
     // Bias corrections in double, as torch computes them from Python floats.
     String t = cast("step_f64", step, FLOAT64);
-    String one = b.real("adam_one_f64", FLOAT64, 1.0);
+    String one = b.scalar("adam_one_f64", FLOAT64, 1.0);
     String bc1 =
         b.op(
             "bias_correction1",
             "Sub",
             one,
-            b.op("beta1_pow", "Pow", b.real("beta1_f64", FLOAT64, spec.adamBeta1()), t));
+            b.op("beta1_pow", "Pow", b.scalar("beta1_f64", FLOAT64, spec.adamBeta1()), t));
     String bc2 =
         b.op(
             "bias_correction2",
             "Sub",
             one,
-            b.op("beta2_pow", "Pow", b.real("beta2_f64", FLOAT64, spec.adamBeta2()), t));
+            b.op("beta2_pow", "Pow", b.scalar("beta2_f64", FLOAT64, spec.adamBeta2()), t));
     String stepSize = cast("step_size", b.op("step_size_f64", "Div", lr, bc1), real);
     String bc2Sqrt =
         cast("bias_correction2_sqrt", b.op("bias_correction2_sqrt_f64", "Sqrt", bc2), real);
@@ -1068,7 +996,7 @@ final class StepAssembly {
                     + ", "
                     + precision
                     + ")")
-            .setGraph(b.graph());
+            .setGraph(b.build());
     metadata.forEach(
         (k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
     return m.build();
@@ -1078,6 +1006,20 @@ final class StepAssembly {
 
   private String scatterColumns(String out, String zeros, String indices, String values) {
     return b.op(out, "ScatterElements", List.of(intAttr("axis", 1)), zeros, indices, values);
+  }
+
+  /**
+   * TopK of the largest {@code k} along {@code axis}, unsorted (the selection, not its order, is
+   * what the step needs): {@code [values, indices]}.
+   */
+  private List<String> largest(
+      String valuesOut, String indicesOut, long axis, String input, String k) {
+    return b.ops(
+        List.of(valuesOut, indicesOut),
+        "TopK",
+        List.of(intAttr("axis", axis), intAttr("largest", 1), intAttr("sorted", 0)),
+        input,
+        k);
   }
 
   private String gather(String out, String data, String indices, long axis) {
@@ -1097,7 +1039,12 @@ final class StepAssembly {
   }
 
   private String cast(String out, String in, ElementType to) {
-    return b.op(out, "Cast", List.of(intAttr("to", to.onnx.getNumber())), in);
+    return b.op(out, "Cast", List.of(intAttr("to", to.dataType().getNumber())), in);
+  }
+
+  /** ConstantOfShape: a tensor of {@code shape} with every element {@code value}. */
+  private String filled(String out, ElementType type, double value, String shape) {
+    return b.op(out, "ConstantOfShape", List.of(scalarTensorAttr("value", type, value)), shape);
   }
 
   private String zero() {
@@ -1105,29 +1052,27 @@ final class StepAssembly {
   }
 
   private String realConst(String name, double v) {
-    return once("real_" + name, () -> b.real(name, real, v));
+    return b.once("real_" + name, () -> b.scalar(name, real, v));
   }
 
   private String int64s(String name, long... v) {
-    return once("i64s_" + name, () -> b.int64s(name, v));
+    return b.once("i64s_" + name, () -> b.int64s(name, v));
   }
 
   private String int64Scalar(String name, long v) {
-    return once("i64_" + name, () -> b.int64Scalar(name, v));
+    return b.once("i64_" + name, () -> b.int64Scalar(name, v));
   }
 
   private String axes(long axis) {
     return int64s("axes_" + axis, axis);
   }
 
-  private String once(String key, Supplier<String> create) {
-    String existing = shared.get(key);
-    if (existing != null) {
-      return existing;
+  private static List<String> names(List<GraphBuilder.Declaration> declared) {
+    List<String> names = new ArrayList<>();
+    for (GraphBuilder.Declaration d : declared) {
+      names.add(d.name());
     }
-    String name = create.get();
-    shared.put(key, name);
-    return name;
+    return names;
   }
 
   private static List<AttributeProto> keep(boolean keep) {

@@ -79,25 +79,21 @@ public record TrainingStepSpec(
 
   /** A TopK step with sae-lens's defaults (aux coefficient 1, β = (0, 0.999), clip 1). */
   public static TrainingStepSpec topK(int dIn, int dSae, int k) {
-    return new TrainingStepSpec(
-        dIn,
-        dSae,
-        k,
-        SparsityRule.TOPK,
-        1.0,
-        SAE_LENS_ADAM_BETA1,
-        SAE_LENS_ADAM_BETA2,
-        TORCH_ADAM_EPSILON,
-        SAE_LENS_MAX_GRAD_NORM);
+    return withSaeLensDefaults(dIn, dSae, k, SparsityRule.TOPK);
   }
 
   /** A BatchTopK step with sae-lens's defaults (aux coefficient 1, β = (0, 0.999), clip 1). */
   public static TrainingStepSpec batchTopK(int dIn, int dSae, double k) {
+    return withSaeLensDefaults(dIn, dSae, k, SparsityRule.BATCH_TOPK);
+  }
+
+  private static TrainingStepSpec withSaeLensDefaults(
+      int dIn, int dSae, double k, SparsityRule rule) {
     return new TrainingStepSpec(
         dIn,
         dSae,
         k,
-        SparsityRule.BATCH_TOPK,
+        rule,
         1.0,
         SAE_LENS_ADAM_BETA1,
         SAE_LENS_ADAM_BETA2,

@@ -66,15 +66,11 @@ public final class CorruptCheckpoints {
   /** {@code W_dec}'s data_offsets overlapping {@code W_enc}'s. */
   public static Path overlappingOffsets(Path parent) {
     String header =
-        "{"
-            + entry("W_enc", "F32", "[4,8]", 0, 128)
-            + ","
-            + entry("W_dec", "F32", "[8,4]", 64, 192)
-            + ","
-            + entry("b_dec", "F32", "[4]", 192, 208)
-            + ","
-            + entry("b_enc", "F32", "[8]", 208, 240)
-            + "}";
+        header(
+            entry("W_enc", "F32", "[4,8]", 0, 128),
+            entry("W_dec", "F32", "[8,4]", 64, 192),
+            entry("b_dec", "F32", "[4]", 192, 208),
+            entry("b_enc", "F32", "[8]", 208, 240));
     return write(
         parent, "overlapping-offsets", config("standard"), safetensors(header, new byte[240]));
   }
@@ -82,15 +78,11 @@ public final class CorruptCheckpoints {
   /** {@code b_enc}'s data_offsets extending past the end of the data section. */
   public static Path outOfRangeOffsets(Path parent) {
     String header =
-        "{"
-            + entry("W_dec", "F32", "[8,4]", 0, 128)
-            + ","
-            + entry("W_enc", "F32", "[4,8]", 128, 256)
-            + ","
-            + entry("b_dec", "F32", "[4]", 256, 272)
-            + ","
-            + entry("b_enc", "F32", "[8]", 272, 304)
-            + "}";
+        header(
+            entry("W_dec", "F32", "[8,4]", 0, 128),
+            entry("W_enc", "F32", "[4,8]", 128, 256),
+            entry("b_dec", "F32", "[4]", 256, 272),
+            entry("b_enc", "F32", "[8]", 272, 304));
     return write(
         parent, "out-of-range-offsets", config("standard"), safetensors(header, new byte[296]));
   }
@@ -98,15 +90,11 @@ public final class CorruptCheckpoints {
   /** 16 bytes of the data section that belong to no tensor. */
   public static Path gapBetweenTensors(Path parent) {
     String header =
-        "{"
-            + entry("W_dec", "F32", "[8,4]", 0, 128)
-            + ","
-            + entry("W_enc", "F32", "[4,8]", 144, 272)
-            + ","
-            + entry("b_dec", "F32", "[4]", 272, 288)
-            + ","
-            + entry("b_enc", "F32", "[8]", 288, 320)
-            + "}";
+        header(
+            entry("W_dec", "F32", "[8,4]", 0, 128),
+            entry("W_enc", "F32", "[4,8]", 144, 272),
+            entry("b_dec", "F32", "[4]", 272, 288),
+            entry("b_enc", "F32", "[8]", 288, 320));
     return write(
         parent, "gap-between-tensors", config("standard"), safetensors(header, new byte[320]));
   }
@@ -263,23 +251,25 @@ public final class CorruptCheckpoints {
   }
 
   private static byte[] safetensors(List<Raw> tensors) {
-    StringBuilder header = new StringBuilder("{");
+    List<String> entries = new ArrayList<>();
     long offset = 0;
     ByteBuffer data = ByteBuffer.allocate(tensors.stream().mapToInt(r -> r.data.length).sum());
     for (Raw r : tensors) {
-      if (header.length() > 1) {
-        header.append(',');
-      }
       StringBuilder shape = new StringBuilder("[");
       for (int i = 0; i < r.shape.length; i++) {
         shape.append(i > 0 ? "," : "").append(r.shape[i]);
       }
-      header.append(
+      entries.add(
           entry(r.name, r.dtype, shape.append(']').toString(), offset, offset + r.data.length));
       offset += r.data.length;
       data.put(r.data);
     }
-    return safetensors(header.append('}').toString(), data.array());
+    return safetensors(header(entries.toArray(new String[0])), data.array());
+  }
+
+  /** A safetensors JSON header holding {@code entries} in order. */
+  private static String header(String... entries) {
+    return "{" + String.join(",", entries) + "}";
   }
 
   /** u64-LE length + header padded with spaces to a multiple of 8 + data. */

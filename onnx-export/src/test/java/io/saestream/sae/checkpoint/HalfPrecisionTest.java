@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,65 +18,70 @@ import org.junit.jupiter.api.Test;
  */
 class HalfPrecisionTest {
 
-  /** IEEE binary16 by definition: (-1)^s * 2^(e-15) * (1 + m/1024), subnormals 2^-14 * m/1024. */
+  /** IEEE binary16 by definition: 5 exponent bits (bias 15), 10 mantissa bits. */
   private static double f16Reference(int bits) {
-    int s = (bits >> 15) & 1;
-    int e = (bits >> 10) & 0x1f;
-    int m = bits & 0x3ff;
-    double sign = s == 1 ? -1 : 1;
-    if (e == 0x1f) {
-      return m == 0 ? sign * Double.POSITIVE_INFINITY : Double.NaN;
-    }
-    if (e == 0) {
-      return sign * Math.scalb(m / 1024.0, -14);
-    }
-    return sign * Math.scalb(1 + m / 1024.0, e - 15);
+    return reference16(bits, 10);
   }
 
-  /** bfloat16 by definition: (-1)^s * 2^(e-127) * (1 + m/128), subnormals 2^-126 * m/128. */
+  /** bfloat16 by definition: 8 exponent bits (bias 127), 7 mantissa bits. */
   private static double bf16Reference(int bits) {
+    return reference16(bits, 7);
+  }
+
+  /**
+   * A 16-bit IEEE-style float with {@code m} mantissa bits and {@code 15 - m} exponent bits: {@code
+   * (-1)^s * 2^(e-bias) * (1 + m/2^mBits)}, subnormals {@code 2^(1-bias) * m/2^mBits}, all-ones
+   * exponent for the infinities and NaN.
+   */
+  private static double reference16(int bits, int mantissaBits) {
+    int exponentBits = 15 - mantissaBits;
+    int maxExponent = (1 << exponentBits) - 1;
+    int bias = maxExponent >> 1;
+    double scale = 1 << mantissaBits;
     int s = (bits >> 15) & 1;
-    int e = (bits >> 7) & 0xff;
-    int m = bits & 0x7f;
+    int e = (bits >> mantissaBits) & maxExponent;
+    int m = bits & ((1 << mantissaBits) - 1);
     double sign = s == 1 ? -1 : 1;
-    if (e == 0xff) {
+    if (e == maxExponent) {
       return m == 0 ? sign * Double.POSITIVE_INFINITY : Double.NaN;
     }
     if (e == 0) {
-      return sign * Math.scalb(m / 128.0, -126);
+      return sign * Math.scalb(m / scale, 1 - bias);
     }
-    return sign * Math.scalb(1 + m / 128.0, e - 127);
+    return sign * Math.scalb(1 + m / scale, e - bias);
   }
 
   @Test
   void everyF16ValueWidensExactly() {
-    for (int bits = 0; bits < 1 << 16; bits++) {
-      float got = HalfPrecision.f16ToFloat((short) bits);
-      double want = f16Reference(bits);
-      if (Double.isNaN(want)) {
-        assertThat(got).as("0x%04x", bits).isNaN();
-      } else {
-        assertThat(Float.floatToRawIntBits(got))
-            .as("0x%04x", bits)
-            .isEqualTo(Float.floatToRawIntBits((float) want));
-        assertThat((double) got).isEqualTo(want);
-      }
-    }
+    assertEveryValueWidensExactly(HalfPrecision::f16ToFloat, HalfPrecisionTest::f16Reference);
   }
 
   @Test
   void everyBf16ValueWidensExactly() {
+    assertEveryValueWidensExactly(HalfPrecision::bf16ToFloat, HalfPrecisionTest::bf16Reference);
+  }
+
+  /** Each of the 65536 bit patterns widens to exactly the value its format definition gives. */
+  private static void assertEveryValueWidensExactly(
+      ShortWidening widen, IntToDoubleFunction reference) {
     for (int bits = 0; bits < 1 << 16; bits++) {
-      float got = HalfPrecision.bf16ToFloat((short) bits);
-      double want = bf16Reference(bits);
+      float got = widen.apply((short) bits);
+      double want = reference.applyAsDouble(bits);
       if (Double.isNaN(want)) {
         assertThat(got).as("0x%04x", bits).isNaN();
       } else {
         assertThat(Float.floatToRawIntBits(got))
             .as("0x%04x", bits)
             .isEqualTo(Float.floatToRawIntBits((float) want));
+        assertThat((double) got).as("0x%04x", bits).isEqualTo(want);
       }
     }
+  }
+
+  /** A 16-bit pattern to float conversion. */
+  @FunctionalInterface
+  private interface ShortWidening {
+    float apply(short bits);
   }
 
   @Test

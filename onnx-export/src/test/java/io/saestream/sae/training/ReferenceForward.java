@@ -61,14 +61,7 @@ final class ReferenceForward {
     double[] bDec = p.parameter(SaeParameter.B_DEC);
     double[] x = p.x();
     double[][] h = p.hiddenPre();
-    double[] norms = new double[dSae];
-    for (int j = 0; j < dSae; j++) {
-      double s = 0;
-      for (int d = 0; d < dIn; d++) {
-        s += wDec[j * dIn + d] * wDec[j * dIn + d];
-      }
-      norms[j] = Math.sqrt(s);
-    }
+    double[] norms = p.decoderNorms();
 
     double[][] acts = new double[batch][dSae];
     if (spec.rule() == SparsityRule.TOPK) {

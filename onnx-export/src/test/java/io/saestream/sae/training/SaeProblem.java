@@ -161,8 +161,8 @@ final class SaeProblem {
     return new SaeProblem(spec, batch, x, wEnc, bEnc, wDec, bDec, mask);
   }
 
-  /** The rescaled pre-activation {@code h [B, d_sae]} in double precision. */
-  double[][] hiddenPre() {
+  /** The L2 norm of each row of {@code W_dec}, in double precision. */
+  double[] decoderNorms() {
     int dIn = spec.dIn();
     int dSae = spec.dSae();
     double[] norms = new double[dSae];
@@ -173,6 +173,14 @@ final class SaeProblem {
       }
       norms[j] = Math.sqrt(s);
     }
+    return norms;
+  }
+
+  /** The rescaled pre-activation {@code h [B, d_sae]} in double precision. */
+  double[][] hiddenPre() {
+    int dIn = spec.dIn();
+    int dSae = spec.dSae();
+    double[] norms = decoderNorms();
     double[][] h = new double[batch][dSae];
     for (int b = 0; b < batch; b++) {
       for (int j = 0; j < dSae; j++) {

@@ -32,11 +32,7 @@ class TrainingStepEdgeCaseTest {
       assertThat(none.scalar(TrainingStepGraph.AUX_LOSS)).isZero();
       assertThat(zeroCoefficient.scalar(TrainingStepGraph.AUX_LOSS)).isZero();
       assertThat(run(spec, f, someDead).scalar(TrainingStepGraph.AUX_LOSS)).isPositive();
-      for (SaeParameter p : SaeParameter.values()) {
-        assertThat(relativeMaxError(none.get(p.gradient()), zeroCoefficient.get(p.gradient())))
-            .as("%s %s", rule, p)
-            .isLessThanOrEqualTo(1e-6);
-      }
+      assertGradientsAgree(none, zeroCoefficient, 1e-6, rule);
     }
   }
 
@@ -156,11 +152,7 @@ class TrainingStepEdgeCaseTest {
           other.scalar(TrainingStepGraph.LOSS), sparse.scalar(TrainingStepGraph.LOSS), 1e-6);
       assertThat(other.longs(TrainingStepGraph.FIRED_COUNTS))
           .containsExactly(sparse.longs(TrainingStepGraph.FIRED_COUNTS));
-      for (SaeParameter q : SaeParameter.values()) {
-        assertThat(relativeMaxError(other.get(q.gradient()), sparse.get(q.gradient())))
-            .as("%s %s", f, q)
-            .isLessThanOrEqualTo(1e-5);
-      }
+      assertGradientsAgree(other, sparse, 1e-5, f);
     }
   }
 
@@ -170,12 +162,7 @@ class TrainingStepEdgeCaseTest {
     TrainingStepSpec spec = spec(SparsityRule.TOPK, 16, 64, 4);
     TrainingStepSpec narrower = spec(SparsityRule.TOPK, 12, 64, 4);
     TrainingStepSpec fewerLatents = spec(SparsityRule.TOPK, 16, 48, 4);
-    try (StepSession s =
-        new StepSession(
-            TrainingStepGraph.builder(spec)
-                .variant(StepVariant.GRADIENTS)
-                .formulation(f)
-                .build())) {
+    try (StepSession s = new StepSession(gradientsStep(spec, f))) {
       assertThatThrownBy(() -> s.run(SaeProblem.random(narrower, 4, 0.1, 1)))
           .isInstanceOf(OrtException.class)
           .hasMessageContaining("input: x ");
@@ -193,13 +180,22 @@ class TrainingStepEdgeCaseTest {
 
   private static StepSession.Outputs run(TrainingStepSpec spec, Formulation f, SaeProblem p)
       throws OrtException {
-    try (StepSession s =
-        new StepSession(
-            TrainingStepGraph.builder(spec)
-                .variant(StepVariant.GRADIENTS)
-                .formulation(f)
-                .build())) {
+    try (StepSession s = new StepSession(gradientsStep(spec, f))) {
       return s.run(p);
+    }
+  }
+
+  private static TrainingStepModel gradientsStep(TrainingStepSpec spec, Formulation f) {
+    return TrainingStepGraph.builder(spec).variant(StepVariant.GRADIENTS).formulation(f).build();
+  }
+
+  /** Every gradient of {@code actual} within {@code tolerance} (relative) of {@code expected}'s. */
+  private static void assertGradientsAgree(
+      StepSession.Outputs actual, StepSession.Outputs expected, double tolerance, Object what) {
+    for (SaeParameter p : SaeParameter.values()) {
+      assertThat(relativeMaxError(actual.get(p.gradient()), expected.get(p.gradient())))
+          .as("%s %s", what, p)
+          .isLessThanOrEqualTo(tolerance);
     }
   }
 }

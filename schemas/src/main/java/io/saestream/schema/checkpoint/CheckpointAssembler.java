@@ -424,19 +424,9 @@ public final class CheckpointAssembler {
     }
     long offset = (long) index * manifest.getChunkSize();
     long expected = Math.min(manifest.getChunkSize(), manifest.getPayloadSize() - offset);
-    if (length < expected) {
+    if (length != expected) {
       return new Failure(
-          RejectionReason.TRUNCATED_CHUNK,
-          "chunk "
-              + index
-              + " holds "
-              + length
-              + " bytes, its place in the payload needs "
-              + expected);
-    }
-    if (length > expected) {
-      return new Failure(
-          RejectionReason.CHUNK_MISMATCH,
+          length < expected ? RejectionReason.TRUNCATED_CHUNK : RejectionReason.CHUNK_MISMATCH,
           "chunk "
               + index
               + " holds "

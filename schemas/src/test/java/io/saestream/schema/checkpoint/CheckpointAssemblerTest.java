@@ -390,51 +390,37 @@ class CheckpointAssemblerTest {
   static Stream<Arguments> malformedManifests() {
     SaeCheckpoint good = built(1).manifest();
     return Stream.of(
-        arguments(
-            "sae_id with a slash",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setSaeId("a/b"),
-            "sae_id must not contain '/'"),
-        arguments(
-            "negative version",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setVersion(-1),
-            "version must be >= 0, was -1"),
-        arguments(
+        malformed("sae_id with a slash", b -> b.setSaeId("a/b"), "sae_id must not contain '/'"),
+        malformed("negative version", b -> b.setVersion(-1), "version must be >= 0, was -1"),
+        malformed(
             "unknown architecture",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setArchitecture("batchtopk"),
+            b -> b.setArchitecture("batchtopk"),
             "architecture must be one of"),
-        arguments(
-            "zero d_in",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setDIn(0),
-            "d_in must be > 0, was 0"),
-        arguments(
-            "zero d_sae",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setDSae(0),
-            "d_sae must be > 0, was 0"),
-        arguments(
-            "k above d_sae",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setK(17),
-            "k must be in [1, d_sae=16], was 17"),
-        arguments(
+        malformed("zero d_in", b -> b.setDIn(0), "d_in must be > 0, was 0"),
+        malformed("zero d_sae", b -> b.setDSae(0), "d_sae must be > 0, was 0"),
+        malformed("k above d_sae", b -> b.setK(17), "k must be in [1, d_sae=16], was 17"),
+        malformed(
             "tar payload",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setPayloadFormat("tar"),
+            b -> b.setPayloadFormat("tar"),
             "payload_format must be 'zip', was 'tar'"),
-        arguments(
+        malformed(
             "upper-case digest",
-            (UnaryOperator<SaeCheckpoint.Builder>)
-                b -> b.setPayloadSha256(good.getPayloadSha256().toUpperCase(Locale.ROOT)),
+            b -> b.setPayloadSha256(good.getPayloadSha256().toUpperCase(Locale.ROOT)),
             "payload_sha256 must be 64 lowercase hex digits"),
-        arguments(
-            "empty payload",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setPayloadSize(0),
-            "payload_size must be > 0, was 0"),
-        arguments(
+        malformed("empty payload", b -> b.setPayloadSize(0), "payload_size must be > 0, was 0"),
+        malformed(
             "chunks over 512 KiB",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setChunkSize(524289),
+            b -> b.setChunkSize(524289),
             "chunk_size must be in [1, 524288], was 524289"),
-        arguments(
+        malformed(
             "inconsistent chunk count",
-            (UnaryOperator<SaeCheckpoint.Builder>) b -> b.setChunkCount(4),
+            b -> b.setChunkCount(4),
             "chunk_count must be ceil(payload_size / chunk_size) = 5, was 4"));
+  }
+
+  private static Arguments malformed(
+      String name, UnaryOperator<SaeCheckpoint.Builder> corrupt, String detail) {
+    return arguments(name, corrupt, detail);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.saestream.schema.checkpoint.TestCheckpoints.Built;
+import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.SaeCheckpointChunk;
 import io.saestream.schema.v1.TrainingMetrics;
 import java.nio.ByteBuffer;
@@ -17,7 +18,7 @@ class CheckpointRecordSerdeTest {
 
   private static final String TOPIC = CheckpointKeys.DEFAULT_TOPIC;
 
-  private final FakeSchemaRegistry registry = new FakeSchemaRegistry();
+  private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   private final CheckpointRecordSerializer serializer =
       new CheckpointRecordSerializer(registry, true);
   private final CheckpointRecordDeserializer deserializer =
@@ -60,7 +61,8 @@ class CheckpointRecordSerdeTest {
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("not io.saestream.schema.v1.TrainingMetrics");
 
-    int id = registry.registerElsewhere(TrainingMetrics.getClassSchema());
+    // Registered under a subject of its own, as another producer might.
+    int id = registry.register("elsewhere-metrics", TrainingMetrics.getClassSchema());
     byte[] bytes = ByteBuffer.allocate(6).put((byte) 0).putInt(id).put((byte) 0).array();
     assertThatThrownBy(() -> deserializer.deserialize(TOPIC, bytes))
         .isInstanceOf(SerializationException.class)

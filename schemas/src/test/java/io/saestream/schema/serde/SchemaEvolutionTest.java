@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.ActivationBatch;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.saestream.schema.registry.SchemaRegistryException;
+import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.ActivationBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
