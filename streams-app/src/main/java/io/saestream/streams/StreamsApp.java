@@ -7,11 +7,21 @@ import io.saestream.schema.serde.SpecificAvroSerializer;
 import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.StreamsAppConfig;
+import io.saestream.streams.dashboard.DashboardAssets;
 import io.saestream.streams.errors.SaeUncaughtExceptionHandler;
+import io.saestream.streams.http.ApiRouter;
+import io.saestream.streams.http.HttpApiServer;
+import io.saestream.streams.http.JdkPeerClient;
+import io.saestream.streams.http.StaticAssets;
+import io.saestream.streams.http.StreamsBackend;
 import io.saestream.streams.inference.InferenceEngine;
+import io.saestream.streams.metrics.AppMetrics;
+import io.saestream.streams.monitoring.AggregatesTopic;
 import io.saestream.streams.monitoring.MonitoringTopology;
 import io.saestream.streams.monitoring.RecentAlerts;
+import io.saestream.streams.monitoring.TrafficCounter;
 import io.saestream.streams.monitoring.rules.RuleBook;
 import io.saestream.streams.monitoring.rules.RuleFileWatcher;
 import io.saestream.streams.registry.SaeLoader;
@@ -21,14 +31,19 @@ import io.saestream.streams.swap.CheckpointFollower;
 import io.saestream.streams.topology.SaeTopology;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.HostInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,11 +52,15 @@ import org.slf4j.LoggerFactory;
  * The running streams app: loads the SAEs, builds the topology and runs it on Kafka Streams.
  *
  * <p>Ownership: owns the {@link InferenceEngine}, the {@link SaeRegistry} (and through it every
- * ONNX Runtime session), the {@link KafkaStreams} client and, when {@code checkpoints.follow} is
- * on, the {@link CheckpointFollower} that hot-swaps newer checkpoints into the registry. {@link
- * #close()} stops the follower, then the stream threads, leaving the consumer group so that
- * partitions move at once, and only then closes the sessions they were using. Thread-safe; {@link
- * #close()} is idempotent and may run from a shutdown hook.
+ * ONNX Runtime session), the {@link KafkaStreams} client, when {@code checkpoints.follow} is on the
+ * {@link CheckpointFollower} that hot-swaps newer checkpoints into the registry, and when {@code
+ * http.enabled} is on the {@link HttpApiServer} and the {@link AppMetrics} it serves. With
+ * monitoring on, start-up creates the aggregates topic when missing ({@link AggregatesTopic}). The
+ * HTTP server is bound before Kafka Streams is created (its port is {@code application.server}) and
+ * answers once the stream threads start. {@link #close()} stops the HTTP server first, then the
+ * metrics, the follower, then the stream threads, leaving the consumer group so that partitions
+ * move at once, and only then closes the sessions they were using. Thread-safe; {@link #close()} is
+ * idempotent and may run from a shutdown hook.
  */
 public final class StreamsApp implements AutoCloseable {
 
@@ -54,6 +73,9 @@ public final class StreamsApp implements AutoCloseable {
   private volatile @Nullable CheckpointFollower follower;
   private final RuleBook rules;
   private final RecentAlerts recentAlerts;
+  private final TrafficCounter traffic;
+  private final @Nullable HttpApiServer http;
+  private volatile @Nullable AppMetrics metrics;
   private volatile @Nullable RuleFileWatcher ruleFileWatcher;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean failed = new AtomicBoolean();
@@ -64,13 +86,18 @@ public final class StreamsApp implements AutoCloseable {
       InferenceEngine engine,
       SaeRegistry registry,
       Topology topology,
-      MonitoringState monitoring) {
+      MonitoringState monitoring,
+      @Nullable HttpApiServer http) {
     this.rules = monitoring.rules();
     this.recentAlerts = monitoring.recentAlerts();
+    this.traffic = monitoring.traffic();
+    this.http = http;
     this.config = config;
     this.engine = engine;
     this.registry = registry;
-    this.streams = new KafkaStreams(topology, config.kafkaStreamsProperties());
+    this.streams =
+        new KafkaStreams(
+            topology, config.kafkaStreamsProperties(http == null ? null : http.advertised()));
     streams.setUncaughtExceptionHandler(new SaeUncaughtExceptionHandler());
     streams.setStateListener(this::onStateChange);
   }
@@ -88,7 +115,8 @@ public final class StreamsApp implements AutoCloseable {
    * returns once they are starting (they join the group in the background).
    *
    * @param registryClient the schema-registry client for the serdes (not owned)
-   * @param clock source of {@code produced_at}
+   * @param clock source of {@code produced_at}, of alerts' {@code created_at} and of the HTTP API's
+   *     uptime and rates
    * @throws io.saestream.streams.registry.DeploymentException when an SAE cannot be deployed
    * @throws io.saestream.streams.inference.InferenceException when the device cannot be used
    */
@@ -106,8 +134,12 @@ public final class StreamsApp implements AutoCloseable {
       throw e;
     }
     MonitoringState monitoring =
-        new MonitoringState(new RuleBook(), new RecentAlerts(config.monitoring().recentAlerts()));
+        new MonitoringState(
+            new RuleBook(),
+            new RecentAlerts(config.monitoring().recentAlerts()),
+            new TrafficCounter());
     StreamsApp app;
+    HttpApiServer http = null;
     try {
       AvroSerdeConfig serde =
           AvroSerdeConfig.forValues()
@@ -126,11 +158,21 @@ public final class StreamsApp implements AutoCloseable {
                       config.monitoring(),
                       new SpecificAvroSerializer<FeatureAlert>(registryClient, serde),
                       monitoring.rules(),
-                      monitoring.recentAlerts())
+                      monitoring.recentAlerts(),
+                      monitoring.traffic())
                   : null);
       LOG.debug("Topology:\n{}", topology.describe());
-      app = new StreamsApp(config, engine, registry, topology, monitoring);
+      if (config.monitoring().enabled()) {
+        createAggregatesTopic(config);
+      }
+      if (config.http().enabled()) {
+        http = HttpApiServer.bind(config.http());
+      }
+      app = new StreamsApp(config, engine, registry, topology, monitoring, http);
     } catch (RuntimeException e) {
+      if (http != null) {
+        http.close();
+      }
       registry.close();
       engine.close();
       throw e;
@@ -157,11 +199,57 @@ public final class StreamsApp implements AutoCloseable {
             RuleFileWatcher.start(rulesFile, app.rules, config.monitoring().rulesPollInterval());
       }
       app.streams.start();
+      if (app.http != null) {
+        app.startHttp(clock);
+      }
     } catch (RuntimeException e) {
       app.close();
       throw e;
     }
     return app;
+  }
+
+  private static void createAggregatesTopic(StreamsAppConfig config) {
+    Map<String, Object> adminConfig =
+        new StreamsConfig(config.kafkaStreamsProperties())
+            .getAdminConfigs(config.kafka().applicationId() + "-monitoring-admin");
+    try (Admin admin = Admin.create(adminConfig)) {
+      AggregatesTopic.ensure(admin, config.monitoring(), config.topics().activations());
+    }
+  }
+
+  /** Starts answering HTTP requests; the stream threads are starting. */
+  private void startHttp(Clock clock) {
+    HttpApiServer server = http;
+    if (server == null) {
+      return;
+    }
+    CheckpointFollower f = follower;
+    AppMetrics appMetrics = AppMetrics.bind(streams, registry, f == null ? null : f.metrics());
+    metrics = appMetrics;
+    StaticAssets assets =
+        path ->
+            DashboardAssets.resolve(path)
+                .map(a -> new StaticAssets.Asset(a.body(), a.contentType()));
+    HttpSettings settings = config.http();
+    ApiRouter router =
+        new ApiRouter(
+            new StreamsBackend(
+                streams,
+                new HostInfo(settings.advertisedHostOrBind(), server.port()),
+                registry,
+                config.deployments().size(),
+                config.monitoring().enabled() ? config.monitoring() : null,
+                recentAlerts,
+                traffic,
+                rules,
+                clock),
+            new JdkPeerClient(settings.forwardTimeout()),
+            settings.bearerToken(),
+            assets,
+            appMetrics::scrape,
+            settings.forwardTimeout());
+    server.start(router);
   }
 
   /**
@@ -217,6 +305,17 @@ public final class StreamsApp implements AutoCloseable {
     return recentAlerts;
   }
 
+  /** This instance's traffic as the monitor counts it (zero unless monitoring is enabled). */
+  public TrafficCounter traffic() {
+    return traffic;
+  }
+
+  /** The port of the HTTP server, when {@code http.enabled} is on. */
+  public OptionalInt httpPort() {
+    HttpApiServer server = http;
+    return server == null ? OptionalInt.empty() : OptionalInt.of(server.port());
+  }
+
   /** The SAEs being served. */
   public SaeRegistry registry() {
     return registry;
@@ -238,8 +337,8 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /**
-   * Stops the stream threads (leaving the consumer group, waiting up to {@code
-   * streams.shutdown-timeout}), then closes the SAE sessions and the engine. Idempotent.
+   * Stops the HTTP server, then the stream threads (leaving the consumer group, waiting up to
+   * {@code streams.shutdown-timeout}), then closes the SAE sessions and the engine. Idempotent.
    */
   @Override
   public void close() {
@@ -248,6 +347,16 @@ public final class StreamsApp implements AutoCloseable {
     }
     Duration timeout = config.streams().shutdownTimeout();
     LOG.info("Stopping sae-stream {} (timeout {})", config.kafka().applicationId(), timeout);
+    HttpApiServer server = http;
+    if (server != null) {
+      // First, so that no query reaches stores that are closing.
+      server.close();
+    }
+    AppMetrics m = metrics;
+    if (m != null) {
+      // Before the stream threads, whose metrics it reads.
+      m.close();
+    }
     RuleFileWatcher w = ruleFileWatcher;
     if (w != null) {
       w.close();
@@ -283,5 +392,6 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /** The monitoring objects shared by the topology and the app. */
-  private record MonitoringState(RuleBook rules, RecentAlerts recentAlerts) {}
+  private record MonitoringState(
+      RuleBook rules, RecentAlerts recentAlerts, TrafficCounter traffic) {}
 }

@@ -69,6 +69,11 @@ import org.slf4j.LoggerFactory;
  *   enabled: true                          [false]  (the alerts and rules topics must exist)
  *   alerts-topic: sae.alerts.v1            [sae.alerts.v1]
  *   rules-topic: sae.rules.v1              [sae.rules.v1] (compacted; key rule id, JSON value)
+ *   aggregates-topic: sae.monitor.aggregates.v1 [sae.monitor.aggregates.v1] (created by the app)
+ *   aggregates-partitions: 0               [0]      (0 = as many as the activations topic)
+ *   window-grace: 10s                      [10s]    (late summaries of per-SAE windows)
+ *   idle-partition-timeout: 30s            [30s]    (wall clock; idle partitions leave the
+ *                                                    per-SAE watermark)
  *   rules-file: rules.yaml                 [none]   (reloaded when it changes)
  *   rules-poll-interval: 5s                [5s]
  *   context-tokens: 5                      [5]      (tokens either side in alert context)
@@ -78,6 +83,13 @@ import org.slf4j.LoggerFactory;
  *   top-contexts: 5                        [5]      (per latent)
  *   dense-density: 0.1                     [0.1]
  *   recent-alerts: 200                     [200]    (alert feed size)
+ * http:                                    # read-only API, dashboard, /metrics (see HttpSettings)
+ *   enabled: true                          [monitoring.enabled]
+ *   bind: 127.0.0.1                        [127.0.0.1]
+ *   port: 8080                             [8080]   (0 = ephemeral)
+ *   advertised-host: node-1.internal       [http.bind] (how other instances reach this one)
+ *   bearer-token-file: /run/secrets/token  [none]   (or SAE_STREAM_HTTP_BEARER_TOKEN)
+ *   forward-timeout: 2s                    [2s]     (queries forwarded to the key's owner)
  * deployments:                             # at least one
  *   - sae-id: gpt2-small-res-jb-8
  *     path: saes/blocks.8                  # sae-lens SAE directory (cfg.json + safetensors)
@@ -99,7 +111,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The checkpoint signing key is a secret: it comes from {@code checkpoints.hmac-key-file} or
  * from the variable {@code SAE_STREAM_CHECKPOINTS_HMAC_KEY} (its UTF-8 bytes), never from the file
- * itself, and is never logged.
+ * itself, and is never logged. So does the HTTP bearer token: {@code http.bearer-token-file} or
+ * {@code SAE_STREAM_HTTP_BEARER_TOKEN}.
  */
 public final class ConfigLoader {
 
@@ -123,6 +136,9 @@ public final class ConfigLoader {
 
   /** The environment-only key holding the checkpoint signing key. */
   private static final String HMAC_KEY = "checkpoints.hmac-key";
+
+  /** The environment-only key holding the HTTP bearer token. */
+  private static final String BEARER_TOKEN = "http.bearer-token";
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
@@ -157,6 +173,13 @@ public final class ConfigLoader {
               + " checkpoints.hmac-key-file or in "
               + environmentVariable(HMAC_KEY));
     }
+    if (root.get("http") instanceof ObjectNode h && h.has("bearer-token")) {
+      throw new IllegalArgumentException(
+          BEARER_TOKEN
+              + " must not be written in the configuration file; put the token in a file named by"
+              + " http.bearer-token-file or in "
+              + environmentVariable(BEARER_TOKEN));
+    }
     applyEnvironment(root, environment);
     checkKnownKeys(root);
     Tree t = new Tree(root, baseDir);
@@ -189,6 +212,7 @@ public final class ConfigLoader {
             Device.parse("inference.device", t.string("inference.device", "cpu")),
             t.integer("inference.cuda-device-id", 0),
             t.integer("inference.intra-op-threads", InferenceSettings.DEFAULT_INTRA_OP_THREADS));
+    MonitoringSettings monitoring = monitoring(t);
     return new StreamsAppConfig(
         kafka,
         registry,
@@ -197,7 +221,41 @@ public final class ConfigLoader {
         inference,
         t.deployments(),
         checkpoints(t),
-        monitoring(t));
+        monitoring,
+        http(t, monitoring.enabled()));
+  }
+
+  private static HttpSettings http(Tree t, boolean monitoringEnabled) {
+    HttpSettings d = HttpSettings.defaults();
+    String tokenText = t.optionalString(BEARER_TOKEN);
+    Path tokenFile = t.optionalPath("http.bearer-token-file");
+    if (tokenText != null && tokenFile != null) {
+      throw new IllegalArgumentException(
+          "set either http.bearer-token-file or "
+              + environmentVariable(BEARER_TOKEN)
+              + ", not both");
+    }
+    BearerToken token;
+    try {
+      token =
+          tokenText != null
+              ? BearerToken.fromText(tokenText)
+              : tokenFile != null ? BearerToken.fromFile(tokenFile) : null;
+    } catch (IllegalArgumentException e) {
+      // The message names the length or the file, never the token.
+      throw new IllegalArgumentException(
+          (tokenText != null ? environmentVariable(BEARER_TOKEN) : "http.bearer-token-file")
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    return new HttpSettings(
+        t.bool("http.enabled", monitoringEnabled),
+        t.string("http.bind", d.bind()),
+        t.integer("http.port", d.port()),
+        t.optionalString("http.advertised-host"),
+        token,
+        t.duration("http.forward-timeout", d.forwardTimeout()));
   }
 
   private static MonitoringSettings monitoring(Tree t) {
@@ -206,6 +264,10 @@ public final class ConfigLoader {
         t.bool("monitoring.enabled", d.enabled()),
         t.string("monitoring.alerts-topic", d.alertsTopic()),
         t.string("monitoring.rules-topic", d.rulesTopic()),
+        t.string("monitoring.aggregates-topic", d.aggregatesTopic()),
+        t.integer("monitoring.aggregates-partitions", d.aggregatesPartitions()),
+        t.duration("monitoring.window-grace", d.windowGrace()),
+        t.duration("monitoring.idle-partition-timeout", d.idlePartitionTimeout()),
         t.optionalPath("monitoring.rules-file"),
         t.duration("monitoring.rules-poll-interval", d.rulesPollInterval()),
         t.integer("monitoring.context-tokens", d.contextTokens()),
@@ -390,6 +452,10 @@ public final class ConfigLoader {
             "enabled",
             "alerts-topic",
             "rules-topic",
+            "aggregates-topic",
+            "aggregates-partitions",
+            "window-grace",
+            "idle-partition-timeout",
             "rules-file",
             "rules-poll-interval",
             "context-tokens",
@@ -399,6 +465,16 @@ public final class ConfigLoader {
             "top-contexts",
             "dense-density",
             "recent-alerts"));
+    s.put(
+        "http",
+        List.of(
+            "enabled",
+            "bind",
+            "port",
+            "advertised-host",
+            "bearer-token-file",
+            "forward-timeout",
+            "bearer-token"));
     return s;
   }
 

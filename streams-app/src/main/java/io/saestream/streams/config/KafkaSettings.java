@@ -48,7 +48,8 @@ public record KafkaSettings(
           GLOBAL_PROCESSING_HANDLER_ENABLED,
           StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
           StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG,
-          StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG);
+          StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG,
+          StreamsConfig.APPLICATION_SERVER_CONFIG);
 
   private static final Pattern APPLICATION_ID = Pattern.compile("[a-zA-Z0-9._-]+");
 
@@ -71,7 +72,7 @@ public record KafkaSettings(
             "kafka.properties."
                 + e.getKey()
                 + " is managed by sae-stream and cannot be set there; use the typed setting"
-                + " (kafka.*, streams.*, topics.*) where one exists");
+                + " (kafka.*, streams.*, topics.*, http.*) where one exists");
       }
     }
     properties = Map.copyOf(new TreeMap<>(properties));

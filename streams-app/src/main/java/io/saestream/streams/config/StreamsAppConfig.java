@@ -13,6 +13,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The whole configuration of the streams app, validated: every invalid value fails construction
@@ -28,6 +29,7 @@ import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
  * @param deployments the SAEs to serve, at least one
  * @param checkpoints hot swap from the checkpoints topic
  * @param monitoring alert rules and latent statistics
+ * @param http the read-only HTTP API, dashboard and metrics endpoint
  */
 public record StreamsAppConfig(
     KafkaSettings kafka,
@@ -37,7 +39,8 @@ public record StreamsAppConfig(
     InferenceSettings inference,
     List<SaeDeployment> deployments,
     CheckpointSettings checkpoints,
-    MonitoringSettings monitoring) {
+    MonitoringSettings monitoring,
+    HttpSettings http) {
 
   /** Validates the parts and that SAE ids are unique. */
   public StreamsAppConfig {
@@ -49,6 +52,7 @@ public record StreamsAppConfig(
     Objects.requireNonNull(deployments, "deployments");
     Objects.requireNonNull(checkpoints, "checkpoints");
     Objects.requireNonNull(monitoring, "monitoring");
+    Objects.requireNonNull(http, "http");
     deployments = List.copyOf(deployments);
     if (deployments.isEmpty()) {
       throw new IllegalArgumentException("deployments must list at least one SAE");
@@ -60,6 +64,25 @@ public record StreamsAppConfig(
           "checkpoints.topic must differ from topics.*, '"
               + checkpoints.topic()
               + "' is used twice");
+    }
+    if (monitoring.enabled()) {
+      List<String> used =
+          List.of(
+              topics.activations(),
+              topics.features(),
+              topics.reconstruction(),
+              topics.deadLetter(),
+              checkpoints.topic());
+      for (String t :
+          List.of(
+              monitoring.alertsTopic(), monitoring.rulesTopic(), monitoring.aggregatesTopic())) {
+        if (used.contains(t)) {
+          throw new IllegalArgumentException(
+              "monitoring.*-topic must differ from topics.* and checkpoints.topic, '"
+                  + t
+                  + "' is used twice");
+        }
+      }
     }
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < deployments.size(); i++) {
@@ -92,6 +115,28 @@ public record StreamsAppConfig(
         CheckpointSettings.defaults());
   }
 
+  /** A configuration without HTTP ({@link HttpSettings#defaults()}). */
+  public StreamsAppConfig(
+      KafkaSettings kafka,
+      SchemaRegistrySettings schemaRegistry,
+      TopicNames topics,
+      StreamsSettings streams,
+      InferenceSettings inference,
+      List<SaeDeployment> deployments,
+      CheckpointSettings checkpoints,
+      MonitoringSettings monitoring) {
+    this(
+        kafka,
+        schemaRegistry,
+        topics,
+        streams,
+        inference,
+        deployments,
+        checkpoints,
+        monitoring,
+        HttpSettings.defaults());
+  }
+
   /** A configuration without monitoring ({@link MonitoringSettings#defaults()}). */
   public StreamsAppConfig(
       KafkaSettings kafka,
@@ -115,13 +160,35 @@ public record StreamsAppConfig(
   /** A copy with other monitoring settings. */
   public StreamsAppConfig withMonitoring(MonitoringSettings settings) {
     return new StreamsAppConfig(
-        kafka, schemaRegistry, topics, streams, inference, deployments, checkpoints, settings);
+        kafka,
+        schemaRegistry,
+        topics,
+        streams,
+        inference,
+        deployments,
+        checkpoints,
+        settings,
+        http);
   }
 
   /** A copy with other hot-swap settings. */
   public StreamsAppConfig withCheckpoints(CheckpointSettings settings) {
     return new StreamsAppConfig(
-        kafka, schemaRegistry, topics, streams, inference, deployments, settings, monitoring);
+        kafka, schemaRegistry, topics, streams, inference, deployments, settings, monitoring, http);
+  }
+
+  /** A copy with other HTTP settings. */
+  public StreamsAppConfig withHttp(HttpSettings settings) {
+    return new StreamsAppConfig(
+        kafka,
+        schemaRegistry,
+        topics,
+        streams,
+        inference,
+        deployments,
+        checkpoints,
+        monitoring,
+        settings);
   }
 
   /**
@@ -142,6 +209,15 @@ public record StreamsAppConfig(
    * handlers, fail-on-error production, and the typed settings.
    */
   public Properties kafkaStreamsProperties() {
+    return kafkaStreamsProperties(null);
+  }
+
+  /**
+   * {@link #kafkaStreamsProperties()} plus {@code application.server} = {@code applicationServer}
+   * ({@code host:port} of this instance's HTTP server, which interactive queries of other instances
+   * are forwarded to), when not null.
+   */
+  public Properties kafkaStreamsProperties(@Nullable String applicationServer) {
     Properties props = new Properties();
     props.putAll(kafka.properties());
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, kafka.applicationId());
@@ -168,6 +244,9 @@ public record StreamsAppConfig(
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     props.put(
         StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    if (applicationServer != null) {
+      props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
+    }
     return props;
   }
 }

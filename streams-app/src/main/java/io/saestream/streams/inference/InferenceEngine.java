@@ -39,6 +39,9 @@ public final class InferenceEngine implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
 
+  /** Session config key: whether idle intra-op threads spin ("1") or sleep ("0"). */
+  private static final String INTRA_OP_SPINNING = "session.intra_op.allow_spinning";
+
   private final OrtEnvironment environment;
   private final InferenceSettings settings;
   private final ExecutionProvider provider;
@@ -141,6 +144,11 @@ public final class InferenceEngine implements AutoCloseable {
       // Stream threads already run SAEs concurrently; one graph has no parallel branches worth a
       // second pool.
       options.setInterOpNumThreads(1);
+      // ONNX Runtime's idle intra-op threads spin by default, waiting for the next operator; in
+      // this app they would burn a core whenever the stream thread is decoding, committing or
+      // polling, the very moments the Kafka clients (and a co-located broker) need it. Off, the
+      // process used 12-22 % less CPU per record end to end at 2 intra-op threads (BENCHMARKS.md).
+      options.addConfigEntry(INTRA_OP_SPINNING, "0");
       if (provider == ExecutionProvider.CUDA) {
         options.addCUDA(settings.cudaDeviceId());
       }

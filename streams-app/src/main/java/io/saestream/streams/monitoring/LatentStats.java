@@ -12,8 +12,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Latent statistics of one SAE over a range of windows, read from the {@link
- * MonitoringTopology#LATENT_STATS_STORE} (of one task, one instance, or merged from several with
- * {@link #merge}).
+ * MonitoringTopology#LATENT_STATS_STORE} and {@link MonitoringTopology#WINDOW_TOTALS_STORE} of the
+ * task that owns the SAE (or merged from several with {@link #merge}).
  *
  * @param saeId the SAE
  * @param fromWindow start of the first window included, ms since the epoch
@@ -30,7 +30,7 @@ public record LatentStats(
     int dSae,
     Map<Integer, LatentCell> latents) {
 
-  private static final LatentCell EMPTY = new LatentCell(0, 0, 0);
+  private static final LatentCell EMPTY = new LatentCell(0, 0, 0, ActivationHistogram.empty());
 
   /** Copies the map. */
   public LatentStats {
@@ -38,27 +38,33 @@ public record LatentStats(
     latents = Map.copyOf(new TreeMap<>(latents));
   }
 
-  /** Reads the windows of {@code saeId} starting in [fromWindow, toWindow] from {@code store}. */
+  /** Reads the windows of {@code saeId} starting in [fromWindow, toWindow] from {@code stores}. */
   public static LatentStats read(
-      ReadOnlyKeyValueStore<String, LatentCell> store,
-      String saeId,
-      long fromWindow,
-      long toWindow) {
+      MonitoringStores stores, String saeId, long fromWindow, long toWindow) {
     long tokens = 0;
     int dSae = 0;
+    ReadOnlyKeyValueStore<String, WindowTotals> totals =
+        stores.store(MonitoringTopology.WINDOW_TOTALS_STORE);
+    try (KeyValueIterator<String, WindowTotals> it =
+        totals.range(
+            MonitorKeys.windowTotals(saeId, fromWindow),
+            MonitorKeys.windowTotals(saeId, toWindow))) {
+      while (it.hasNext()) {
+        WindowTotals t = it.next().value;
+        tokens += t.tokens();
+        dSae = Math.max(dSae, t.dSae());
+      }
+    }
     Map<Integer, LatentCell> latents = new TreeMap<>();
-    String from = saeId + "|" + MonitorKeys.hex(fromWindow) + "|";
-    String to = saeId + "|" + MonitorKeys.hex(toWindow) + "|~";
-    try (KeyValueIterator<String, LatentCell> it = store.range(from, to)) {
+    ReadOnlyKeyValueStore<String, LatentCell> stats =
+        stores.store(MonitoringTopology.LATENT_STATS_STORE);
+    try (KeyValueIterator<String, LatentCell> it =
+        stats.range(
+            MonitorKeys.latentStatsFrom(saeId, fromWindow),
+            MonitorKeys.latentStatsTo(saeId, toWindow))) {
       while (it.hasNext()) {
         KeyValue<String, LatentCell> kv = it.next();
-        String latentPart = kv.key.substring(kv.key.lastIndexOf('|') + 1);
-        if (latentPart.equals(MonitorKeys.TOTALS)) {
-          tokens += kv.value.firings();
-          dSae = Math.max(dSae, (int) kv.value.max());
-        } else {
-          latents.merge(Integer.parseInt(latentPart, 16), kv.value, LatentCell::plus);
-        }
+        latents.merge(MonitorKeys.latentOf(kv.key), kv.value, LatentCell::plus);
       }
     }
     return new LatentStats(saeId, fromWindow, toWindow, tokens, dSae, latents);
@@ -123,8 +129,9 @@ public record LatentStats(
   }
 
   /** The top contexts of {@code latent}, from {@link MonitoringTopology#LATENT_CONTEXTS_STORE}. */
-  public static TopContexts contexts(
-      ReadOnlyKeyValueStore<String, TopContexts> store, String saeId, int latent) {
+  public static TopContexts contexts(MonitoringStores stores, String saeId, int latent) {
+    ReadOnlyKeyValueStore<String, TopContexts> store =
+        stores.store(MonitoringTopology.LATENT_CONTEXTS_STORE);
     TopContexts t = store.get(MonitorKeys.contexts(saeId, latent));
     return t == null ? new TopContexts(List.of()) : t;
   }

@@ -8,9 +8,6 @@ import java.util.Locale;
  */
 final class MonitorKeys {
 
-  /** Latent part of a window's totals row in the latent-stats store. */
-  static final String TOTALS = "totals";
-
   private MonitorKeys() {}
 
   /** Start of the tumbling window of {@code size} ms holding {@code timestamp}. */
@@ -41,9 +38,35 @@ final class MonitorKeys {
     return ruleId + "|" + hex(windowStart);
   }
 
-  /** Latent statistics: sae|window|latent (or {@link #TOTALS}). */
-  static String latentStats(String saeId, long windowStart, String latentPart) {
-    return saeId + "|" + hex(windowStart) + "|" + latentPart;
+  /** Latent statistics: sae|window|latent. */
+  static String latentStats(String saeId, long windowStart, int latent) {
+    return saeId + "|" + hex(windowStart) + "|" + latent(latent);
+  }
+
+  /** First key of a window's latent statistics (inclusive). */
+  static String latentStatsFrom(String saeId, long windowStart) {
+    return saeId + "|" + hex(windowStart) + "|";
+  }
+
+  /** Last key of a window's latent statistics (inclusive; latents are hex, '~' sorts after). */
+  static String latentStatsTo(String saeId, long windowStart) {
+    return saeId + "|" + hex(windowStart) + "|~";
+  }
+
+  /** Window totals: sae|window. */
+  static String windowTotals(String saeId, long windowStart) {
+    return saeId + "|" + hex(windowStart);
+  }
+
+  /** The window part of a window-totals or latent-stats key of {@code saeId}. */
+  static long windowOf(String saeId, String key) {
+    int from = saeId.length() + 1;
+    return unhex(key.substring(from, from + 16));
+  }
+
+  /** The latent part of a latent-stats key. */
+  static int latentOf(String key) {
+    return Integer.parseInt(key.substring(key.lastIndexOf('|') + 1), 16);
   }
 
   /** Top contexts: sae|latent. */

@@ -2,8 +2,8 @@ package io.saestream.streams.monitoring;
 
 /**
  * Progress of one aggregate rule (rate or drift): windows closed, the EWMA baseline of a rate rule,
- * and the start of the last closed window (later records of it are late and dropped). Mutable;
- * owned by the monitor processor of one task.
+ * and the start of the last closed window (later summaries of it are late and dropped). Mutable;
+ * owned by the per-SAE monitor of the task that owns the rule's SAE.
  */
 final class RuleProgress {
 

@@ -31,6 +31,9 @@ final class RuleWindow {
   /** Sequences that contributed hits (aggregate rules), first {@value #MAX_SEQUENCES}. */
   public List<String> sequences = new ArrayList<>();
 
+  /** Highest SAE version seen in the window. */
+  public long saeVersion;
+
   /** The strongest context so far, or null. */
   public @Nullable ContextEntry best;
 

@@ -35,6 +35,10 @@ class MonitoringConfigTest {
                   enabled: true
                   alerts-topic: al
                   rules-topic: ru
+                  aggregates-topic: ag
+                  aggregates-partitions: 6
+                  window-grace: 3s
+                  idle-partition-timeout: 1m
                   rules-file: rules.yaml
                   rules-poll-interval: 2s
                   context-tokens: 3
@@ -55,6 +59,10 @@ class MonitoringConfigTest {
                 true,
                 "al",
                 "ru",
+                "ag",
+                6,
+                Duration.ofSeconds(3),
+                Duration.ofMinutes(1),
                 BASE.resolve("rules.yaml"),
                 Duration.ofSeconds(2),
                 3,
@@ -93,5 +101,35 @@ class MonitoringConfigTest {
                 ConfigLoader.parse(
                     "monitoring: {stats-retention-windows: 0}\n" + DEPLOYMENTS, BASE, Map.of()))
         .hasMessageContaining("monitoring.stats-retention-windows must be >= 1, was 0");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "monitoring: {aggregates-topic: 'a b'}\n" + DEPLOYMENTS, BASE, Map.of()))
+        .hasMessageContaining("monitoring.aggregates-topic must be a legal Kafka topic name");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "monitoring: {aggregates-topic: sae.alerts.v1}\n" + DEPLOYMENTS,
+                    BASE,
+                    Map.of()))
+        .hasMessageContaining("must differ");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "monitoring: {aggregates-partitions: -1}\n" + DEPLOYMENTS, BASE, Map.of()))
+        .hasMessageContaining("monitoring.aggregates-partitions must be >= 0, was -1");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "monitoring: {window-grace: -1s}\n" + DEPLOYMENTS, BASE, Map.of()))
+        .hasMessageContaining("monitoring.window-grace");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "monitoring: {enabled: true, aggregates-topic: sae.features.v1}\n"
+                        + DEPLOYMENTS,
+                    BASE,
+                    Map.of()))
+        .hasMessageContaining("'sae.features.v1' is used twice");
   }
 }

@@ -226,7 +226,7 @@ class AlertRulesTopologyTest {
     assertThat(a.getObservedValue()).isEqualTo(0.4, within(1e-12));
     assertThat(a.getThreshold()).isEqualTo(3 * 0.1, within(1e-12));
     assertThat(a.getSequenceIds()).containsExactly("seq-3-0", "seq-3-1", "seq-3-2", "seq-3-3");
-    assertThat(a.getAlertId()).isEqualTo("rate/sae-a/p0/" + (T0 + 3 * MINUTE));
+    assertThat(a.getAlertId()).isEqualTo("rate/sae-a/" + (T0 + 3 * MINUTE));
     rateWindow(5, 1);
     assertThat(h.readAlerts()).isEmpty();
   }

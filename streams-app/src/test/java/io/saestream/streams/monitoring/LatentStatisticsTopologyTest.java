@@ -36,6 +36,10 @@ class LatentStatisticsTopologyTest {
                 true,
                 s.alertsTopic(),
                 s.rulesTopic(),
+                s.aggregatesTopic(),
+                0,
+                Duration.ZERO,
+                s.idlePartitionTimeout(),
                 null,
                 s.rulesPollInterval(),
                 1,
@@ -58,21 +62,27 @@ class LatentStatisticsTopologyTest {
     h.send(batch("s2", null, Map.of(1, 2f)), T0 + 10);
     h.send(batch("s3", null, Map.of(2, 9f)), T0 + MINUTE);
 
-    LatentStats w0 = LatentStats.read(h.statsStore(), SAE, T0, T0);
+    LatentStats w0 = LatentStats.read(h.stores(), SAE, T0, T0);
     assertThat(w0.tokens()).isEqualTo(4);
     assertThat(w0.dSae()).isEqualTo(D_SAE);
-    assertThat(w0.latents().get(1)).isEqualTo(new LatentCell(3, 6, 3));
+    assertThat(w0.latents().get(1))
+        .extracting(LatentCell::firings, LatentCell::sum, LatentCell::max)
+        .containsExactly(3L, 6.0, 3.0);
     assertThat(w0.density(1)).isEqualTo(0.75, within(1e-12));
     assertThat(w0.meanActivation(1)).isEqualTo(2.0, within(1e-12));
-    assertThat(w0.latents().get(2)).isEqualTo(new LatentCell(1, 4, 4));
+    assertThat(w0.latents().get(2))
+        .extracting(LatentCell::firings, LatentCell::sum, LatentCell::max)
+        .containsExactly(1L, 4.0, 4.0);
     assertThat(w0.deadLatents()).hasSize(D_SAE - 2).doesNotContain(1, 2);
     assertThat(w0.denseLatents(0.5)).containsExactly(1);
     assertThat(w0.topFiring(1)).containsExactly(1);
 
-    LatentStats both = LatentStats.read(h.statsStore(), SAE, T0, T0 + MINUTE);
+    LatentStats both = LatentStats.read(h.stores(), SAE, T0, T0 + MINUTE);
     assertThat(both.tokens()).isEqualTo(5);
-    assertThat(both.latents().get(2)).isEqualTo(new LatentCell(2, 13, 9));
-    assertThat(LatentStats.read(h.statsStore(), "other-sae", T0, T0 + MINUTE).tokens()).isZero();
+    assertThat(both.latents().get(2))
+        .extracting(LatentCell::firings, LatentCell::sum, LatentCell::max)
+        .containsExactly(2L, 13.0, 9.0);
+    assertThat(LatentStats.read(h.stores(), "other-sae", T0, T0 + MINUTE).tokens()).isZero();
   }
 
   @Test
@@ -81,10 +91,10 @@ class LatentStatisticsTopologyTest {
     h.send(batch("s2", null, Map.of(1, 5f)), T0 + 1);
     h.send(batch("s3", null, Map.of(1, 1f)), T0 + 2);
     h.send(batch("s4", null, Map.of(1, 3f)), T0 + 3);
-    TopContexts top = LatentStats.contexts(h.contextsStore(), SAE, 1);
+    TopContexts top = LatentStats.contexts(h.stores(), SAE, 1);
     assertThat(top.entries()).extracting(ContextEntry::sequenceId).containsExactly("s2", "s4");
     h.send(batch("s5", List.of("x", "y"), Map.of(1, 9f), Map.of()), T0 + 4);
-    top = LatentStats.contexts(h.contextsStore(), SAE, 1);
+    top = LatentStats.contexts(h.stores(), SAE, 1);
     ContextEntry best = top.entries().get(0);
     assertThat(best.sequenceId()).isEqualTo("s5");
     assertThat(best.tokens()).containsExactly("x", "y");
@@ -97,10 +107,10 @@ class LatentStatisticsTopologyTest {
   void dropsWindowsOlderThanTheRetention() {
     IntStream.range(0, 5)
         .forEach(w -> h.send(batch("s" + w, null, Map.of(1, 1f)), T0 + w * MINUTE));
-    assertThat(LatentStats.read(h.statsStore(), SAE, T0, T0 + 4 * MINUTE).tokens())
+    assertThat(LatentStats.read(h.stores(), SAE, T0, T0 + 4 * MINUTE).tokens())
         .as("3 windows retained")
         .isEqualTo(3);
     h.send(batch("late", null, Map.of(1, 1f)), T0);
-    assertThat(LatentStats.read(h.statsStore(), SAE, T0, T0).tokens()).isZero();
+    assertThat(LatentStats.read(h.stores(), SAE, T0, T0).tokens()).isZero();
   }
 }

@@ -3,12 +3,12 @@ package io.saestream.streams.monitoring;
 import io.saestream.schema.serde.AvroSerdeConfig;
 import io.saestream.schema.serde.SpecificAvroDeserializer;
 import io.saestream.schema.serde.SpecificAvroSerializer;
+import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
 import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.monitoring.rules.RuleBook;
-import io.saestream.streams.testing.InMemorySchemaRegistryClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,11 +32,15 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The monitor node alone in a {@link TopologyTestDriver}: a feed node stands in for analyze and
- * forwards hand-built {@link AnalyzedBatch}es, so tests choose every latent value exactly.
+ * The monitoring sub-topologies alone in a {@link TopologyTestDriver}: a feed node stands in for
+ * analyze and forwards hand-built {@link AnalyzedBatch}es, so tests choose every latent value
+ * exactly. The driver pipes the per-sequence monitor's summaries through the aggregates topic to
+ * the per-SAE monitor, as the broker does; tests may also pipe summaries into that topic directly
+ * (as if from other input partitions). Window grace is zero unless a test sets it.
  */
 final class MonitorHarness implements AutoCloseable {
 
@@ -51,13 +55,14 @@ final class MonitorHarness implements AutoCloseable {
   final TopologyTestDriver driver;
   final TestOutputTopic<String, FeatureAlert> alerts;
   final TestInputTopic<String, String> rulesTopic;
+  final TestInputTopic<String, BatchSummary> aggregatesTopic;
   private final TestInputTopic<String, String> input;
   private final Map<String, AnalyzedBatch> pending = Collections.synchronizedMap(new HashMap<>());
   private final AtomicInteger ids = new AtomicInteger();
   final MonitoringSettings settings;
 
   MonitorHarness(Path stateDir) {
-    this(stateDir, MonitoringSettings.defaults().withEnabled(true));
+    this(stateDir, MonitoringSettings.defaults().withEnabled(true).withWindowGrace(Duration.ZERO));
   }
 
   MonitorHarness(Path stateDir, MonitoringSettings settings) {
@@ -85,6 +90,9 @@ final class MonitorHarness implements AutoCloseable {
     rulesTopic =
         driver.createInputTopic(
             settings.rulesTopic(), new StringSerializer(), new StringSerializer());
+    aggregatesTopic =
+        driver.createInputTopic(
+            settings.aggregatesTopic(), new StringSerializer(), BatchSummary.serde().serializer());
     alerts =
         driver.createOutputTopic(
             settings.alertsTopic(),
@@ -105,12 +113,18 @@ final class MonitorHarness implements AutoCloseable {
     return out;
   }
 
-  KeyValueStore<String, LatentCell> statsStore() {
-    return driver.getKeyValueStore(MonitoringTopology.LATENT_STATS_STORE);
-  }
-
-  KeyValueStore<String, TopContexts> contextsStore() {
-    return driver.getKeyValueStore(MonitoringTopology.LATENT_CONTEXTS_STORE);
+  /** The driver's stores, for {@link LatentStats} and {@link MonitoringQueries}. */
+  MonitoringStores stores() {
+    return new MonitoringStores() {
+      @Override
+      public <V> ReadOnlyKeyValueStore<String, V> store(String name) {
+        KeyValueStore<String, V> store = driver.getKeyValueStore(name);
+        if (store == null) {
+          throw new IllegalArgumentException("no store " + name);
+        }
+        return store;
+      }
+    };
   }
 
   @Override

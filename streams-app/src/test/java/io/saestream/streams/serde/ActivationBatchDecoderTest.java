@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.saestream.schema.serde.AvroSerdeConfig;
 import io.saestream.schema.serde.SpecificAvroSerializer;
+import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.streams.errors.DeadLetter;
 import io.saestream.streams.errors.DeadLetterReason;
-import io.saestream.streams.testing.InMemorySchemaRegistryClient;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;

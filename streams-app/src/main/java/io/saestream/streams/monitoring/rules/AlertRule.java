@@ -25,6 +25,18 @@ public sealed interface AlertRule
   /** Whether the rule is evaluated per sequence (else over all traffic of the SAE). */
   boolean perSequence();
 
+  /** The rule's type as rules files name it: latent-threshold, latent-rate, probe or drift. */
+  default String typeName() {
+    if (this instanceof LatentThresholdRule) {
+      return "latent-threshold";
+    } else if (this instanceof LatentRateRule) {
+      return "latent-rate";
+    } else if (this instanceof ProbeRule) {
+      return "probe";
+    }
+    return "drift";
+  }
+
   /** Checks the fields every rule shares; messages name the rule and key. */
   static void checkCommon(String ruleId, AlertSeverity severity, String saeId, Duration window) {
     if (ruleId == null || ruleId.isBlank()) {

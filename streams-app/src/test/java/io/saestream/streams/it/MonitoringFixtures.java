@@ -1,0 +1,168 @@
+package io.saestream.streams.it;
+
+import io.saestream.sae.checkpoint.FloatTensor;
+import io.saestream.sae.checkpoint.SaeCheckpoint;
+import io.saestream.sae.checkpoint.SaeConfig;
+import io.saestream.schema.v1.ActivationBatch;
+import io.saestream.schema.v1.Dtype;
+import io.saestream.streams.testing.ActivationBatches;
+import io.saestream.streams.testing.SaeStreamCluster;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * SAEs and traffic for the monitoring ITs, where the test decides exactly which latent fires and
+ * how badly the SAE reconstructs. The SAE is a standard (ReLU) SAE with d_in = d_sae = {@value #D},
+ * W_enc = scale·I, W_dec = I/scale and zero biases: latent j is ReLU(scale·x_j) and a token is
+ * reconstructed exactly when no component is negative. So a normal token (positive on dims 0–3,
+ * zero elsewhere) fires latents 0–3 with FVU 0; a burst token also fires latent {@value
+ * #BURST_LATENT}; a drifted token has negative dims 6 and 7, which the SAE cannot reconstruct (FVU
+ * far above 1).
+ */
+final class MonitoringFixtures {
+
+  /** Width of the SAE. */
+  static final int D = 8;
+
+  /** Tokens per batch. */
+  static final int TOKENS = 8;
+
+  /** The latent of the injected burst. */
+  static final int BURST_LATENT = 5;
+
+  /** Activation of the burst latent on burst tokens. */
+  static final float BURST_VALUE = 6f;
+
+  private MonitoringFixtures() {}
+
+  /** Writes the identity-like SAE with latents scaled by {@code scale} to {@code dir}. */
+  static Path identitySae(Path dir, float scale) {
+    float[] enc = new float[D * D];
+    float[] dec = new float[D * D];
+    for (int i = 0; i < D; i++) {
+      enc[i * D + i] = scale;
+      dec[i * D + i] = 1f / scale;
+    }
+    SaeConfig cfg =
+        SaeConfig.parse(
+            "{\"architecture\": \"standard\", \"d_in\": "
+                + D
+                + ", \"d_sae\": "
+                + D
+                + ", \"dtype\": \"float32\", \"device\": \"cpu\", \"apply_b_dec_to_input\": false,"
+                + " \"normalize_activations\": \"none\", \"reshape_activations\": \"none\","
+                + " \"metadata\": {\"model_name\": \""
+                + ActivationBatches.FIXTURE_MODEL
+                + "\", \"hook_name\": \""
+                + ActivationBatches.FIXTURE_HOOK
+                + "\"}}");
+    Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+    tensors.put("W_enc", FloatTensor.of(enc, D, D));
+    tensors.put("b_enc", FloatTensor.of(new float[D], D));
+    tensors.put("W_dec", FloatTensor.of(dec, D, D));
+    tensors.put("b_dec", FloatTensor.of(new float[D], D));
+    SaeCheckpoint.of(cfg, tensors).write(dir);
+    return dir;
+  }
+
+  /** What a batch looks like. */
+  enum Kind {
+    /** Dims 0–3 positive. */
+    NORMAL,
+    /** Normal, and tokens 2–5 fire the burst latent with {@link #BURST_VALUE}. */
+    BURST,
+    /** Normal plus dims 6 and 7 at −2: not reconstructable. */
+    DRIFT
+  }
+
+  /** One batch of {@link #TOKENS} tokens with token text, of {@code kind}. */
+  static ActivationBatch batch(String sequenceId, Kind kind, Random random) {
+    ByteBuffer data = ByteBuffer.allocate(TOKENS * D * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    List<String> text = new ArrayList<>();
+    for (int t = 0; t < TOKENS; t++) {
+      for (int j = 0; j < D; j++) {
+        float v = 0f;
+        if (j < 4) {
+          v = 0.5f + random.nextFloat();
+        } else if (j == BURST_LATENT && kind == Kind.BURST && t >= 2 && t <= 5) {
+          v = BURST_VALUE;
+        } else if (j >= 6 && kind == Kind.DRIFT) {
+          v = -2f;
+        }
+        data.putFloat(v);
+      }
+      text.add(" tok" + t);
+    }
+    data.flip();
+    return ActivationBatches.builder(
+            ActivationBatches.FIXTURE_MODEL, ActivationBatches.FIXTURE_HOOK, sequenceId, TOKENS, D)
+        .setDtype(Dtype.F32)
+        .setData(data)
+        .setTokens(text)
+        .build();
+  }
+
+  /**
+   * The record of {@code batch} at event time {@code timestamp}, keyed by its sequence, to {@code
+   * partition} (chosen by the test so that every partition has traffic in every window: the per-SAE
+   * watermark waits for each active partition).
+   */
+  static ProducerRecord<byte[], byte[]> record(
+      SaeStreamCluster cluster,
+      String topic,
+      int partition,
+      ActivationBatch batch,
+      long timestamp) {
+    return new ProducerRecord<>(
+        topic,
+        partition,
+        timestamp,
+        batch.getSequenceId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        cluster.encode(topic, batch));
+  }
+
+  /** Creates the alerts topic and the compacted rules topic. */
+  static void createMonitoringTopics(SaeStreamCluster cluster, String alerts, String rules) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(alerts, 1, (short) 1),
+                  new NewTopic(rules, 1, (short) 1)
+                      .configs(
+                          Map.of(
+                              TopicConfig.CLEANUP_POLICY_CONFIG,
+                              TopicConfig.CLEANUP_POLICY_COMPACT))))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("creating " + alerts + " and " + rules, e);
+    }
+  }
+
+  /** A recent event time aligned to {@code window}, {@code windowsAgo} windows before now. */
+  static long alignedStart(Duration window, int windowsAgo) {
+    long w = window.toMillis();
+    return Math.floorDiv(System.currentTimeMillis(), w) * w - windowsAgo * w;
+  }
+}
