@@ -8,7 +8,12 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (results go to BENCHMARKS.md; not tests).",
-    subcommands = {AnalyzeBench.class, LargeExportBench.class, EndToEndBench.class})
+    subcommands = {
+      AnalyzeBench.class,
+      LargeExportBench.class,
+      EndToEndBench.class,
+      TrainBench.class
+    })
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
  * @param registryUrls {@code schema-registry.urls}
  * @param topics {@code topics.*}
  * @param runtime {@code runtime.*}
+ * @param state {@code state.*}
  * @param trainers {@code trainers[]}: at least one, distinct sae-ids
  * @param signingKey signs the checkpoint manifests; from the environment only, never logged
  */
@@ -23,6 +24,7 @@ public record TrainerConfig(
     List<URI> registryUrls,
     TopicSettings topics,
     RuntimeSettings runtime,
+    StateSettings state,
     List<SaeTrainerConfig> trainers,
     @Nullable HmacKey signingKey) {
 
@@ -31,6 +33,7 @@ public record TrainerConfig(
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(state, "state");
     registryUrls = List.copyOf(Objects.requireNonNull(registryUrls, "registryUrls"));
     if (registryUrls.isEmpty()) {
       throw new IllegalArgumentException("schema-registry.urls must name at least one URL");
@@ -60,6 +63,8 @@ public record TrainerConfig(
         + topics
         + ", runtime="
         + runtime
+        + ", state="
+        + state
         + ", trainers="
         + trainers
         + ", signed="

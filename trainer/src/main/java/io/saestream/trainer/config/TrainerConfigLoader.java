@@ -57,6 +57,10 @@ import org.slf4j.LoggerFactory;
  *   intra-op-threads: 0                    [0] (ONNX Runtime decides)
  *   poll-timeout: 500ms                    [500ms]
  *   skip-log-every: 1000                   [1000]
+ * state:                                   # durable state for resume (see StateStore)
+ *   dir: state/                            [none] (relative to the file; none: no resume)
+ *   every-steps: 500                       [500] (also saved at each publication and shutdown)
+ *   keep: 2                                [2] (generations kept)
  * trainers:                                # at least one
  *   - sae-id: gpt2-small-8-online
  *     model-id: gpt2-small
@@ -135,6 +139,7 @@ public final class TrainerConfigLoader {
     m.put(
         "runtime",
         List.of("device", "cuda-device-id", "intra-op-threads", "poll-timeout", "skip-log-every"));
+    m.put("state", List.of("dir", "every-steps", "keep"));
     return m;
   }
 
@@ -211,7 +216,17 @@ public final class TrainerConfigLoader {
         throw new IllegalArgumentException(HMAC_KEY_ENV + ": " + e.getMessage(), e);
       }
     }
-    return new TrainerConfig(kafka, urls, topics, runtime, trainers(root, baseDir), key);
+    StateSettings stateDefaults = StateSettings.defaults();
+    String stateDir = optionalString(section(root, "state").get("dir"), "state.dir");
+    StateSettings state =
+        new StateSettings(
+            stateDir == null || stateDir.isBlank() ? null : baseDir.resolve(stateDir).normalize(),
+            integer(
+                section(root, "state").get("every-steps"),
+                "state.every-steps",
+                stateDefaults.everySteps()),
+            intValue(section(root, "state").get("keep"), "state.keep", stateDefaults.keep()));
+    return new TrainerConfig(kafka, urls, topics, runtime, state, trainers(root, baseDir), key);
   }
 
   /** The environment variable that overrides {@code dottedKey}. */

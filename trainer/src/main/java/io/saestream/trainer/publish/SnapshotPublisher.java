@@ -123,7 +123,14 @@ public final class SnapshotPublisher implements AutoCloseable {
   private PublishedCheckpoint publishNow(TrainerSnapshot snapshot, long version) {
     Path work = null;
     try {
-      work = Files.createTempDirectory("sae-publish-");
+      // Under the output directory when there is one, so that the final move is a rename on one
+      // file system (a mounted volume is another file system than /tmp).
+      if (outputDir != null) {
+        Files.createDirectories(outputDir);
+        work = Files.createTempDirectory(outputDir, ".publish-");
+      } else {
+        work = Files.createTempDirectory("sae-publish-");
+      }
       Path dir = work.resolve("sae");
       InferenceCheckpoints.write(snapshot, modelId, hookName, dir);
       byte[] payload = CheckpointArchive.toBytes(dir);
@@ -165,7 +172,7 @@ public final class SnapshotPublisher implements AutoCloseable {
           version,
           snapshot.step(),
           snapshot.tokensTrained(),
-          eval);
+          eval == null ? "no held-out evaluation yet" : eval);
       return result;
     } catch (IOException e) {
       throw new UncheckedIOException("SAE " + saeId + ": cannot publish v" + version, e);

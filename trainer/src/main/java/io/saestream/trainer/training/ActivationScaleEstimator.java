@@ -29,6 +29,37 @@ public final class ActivationScaleEstimator {
     this.tokens = tokens;
   }
 
+  /**
+   * An estimator in the state {@link #observed()}, {@link #sumOfNorms()} and {@link #scaleOrNaN()}
+   * described when they were saved (resume): settled on {@code scale} when it is a number, else
+   * still averaging (and settled at once when {@code observed} already reaches {@code tokens}).
+   *
+   * @throws IllegalArgumentException when the saved values are out of range
+   */
+  public static ActivationScaleEstimator resume(
+      int dIn, long tokens, long observed, double sumOfNorms, double scale) {
+    if (observed < 0 || !(sumOfNorms >= 0) || !Double.isFinite(sumOfNorms)) {
+      throw new IllegalArgumentException(
+          "saved scale estimate must have observed >= 0 and a finite sum of norms >= 0, was "
+              + observed
+              + " and "
+              + sumOfNorms);
+    }
+    if (!Double.isNaN(scale)) {
+      ActivationScaleEstimator e = settled(dIn, scale);
+      e.seen = Math.max(observed, 1);
+      e.sumNorm = sumOfNorms;
+      return e;
+    }
+    ActivationScaleEstimator e = new ActivationScaleEstimator(dIn, tokens);
+    e.seen = observed;
+    e.sumNorm = sumOfNorms;
+    if (e.isSettled()) {
+      e.settle();
+    }
+    return e;
+  }
+
   /** An estimator that already settled on {@code scale} (resume). */
   public static ActivationScaleEstimator settled(int dIn, double scale) {
     if (!(scale > 0) || !Double.isFinite(scale)) {
@@ -51,14 +82,33 @@ public final class ActivationScaleEstimator {
       sumNorm += Math.sqrt(sq);
       seen++;
       if (seen == tokens) {
-        double mean = sumNorm / seen;
-        if (!(mean > 0) || !Double.isFinite(mean)) {
-          throw new IllegalStateException(
-              "mean activation norm over the first " + seen + " tokens is " + mean);
-        }
-        scale = Math.sqrt(dIn) / mean;
+        settle();
       }
     }
+  }
+
+  private void settle() {
+    double mean = sumNorm / seen;
+    if (!(mean > 0) || !Double.isFinite(mean)) {
+      throw new IllegalStateException(
+          "mean activation norm over the first " + seen + " tokens is " + mean);
+    }
+    scale = Math.sqrt(dIn) / mean;
+  }
+
+  /** Tokens averaged so far (for the durable state). */
+  public long observed() {
+    return seen;
+  }
+
+  /** The sum of their norms (for the durable state). */
+  public double sumOfNorms() {
+    return sumNorm;
+  }
+
+  /** The scale, NaN while not settled (for the durable state). */
+  public double scaleOrNaN() {
+    return scale;
   }
 
   /** Whether the estimate is final. */

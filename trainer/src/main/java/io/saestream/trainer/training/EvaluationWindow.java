@@ -84,6 +84,62 @@ public final class EvaluationWindow {
     return out;
   }
 
+  /**
+   * The running sums of a window (for the durable state); arrays owned by the record.
+   *
+   * @param sumX per dimension, Σx
+   * @param sumSqX per dimension, Σx²
+   * @param fired per latent, firings
+   * @param sse Σ‖x−x̂‖²
+   * @param l0Sum Σ L0 over tokens
+   * @param tokens tokens evaluated
+   */
+  @SuppressWarnings("ArrayRecordComponent") // copied in and out by the window, never shared
+  public record Sums(
+      double[] sumX, double[] sumSqX, long[] fired, double sse, double l0Sum, long tokens) {
+
+    /** Checks that the arrays have one shape. */
+    public Sums {
+      if (sumX.length != sumSqX.length) {
+        throw new IllegalArgumentException(
+            "sum_x and sum_sq_x must have one length, were " + sumX.length + ", " + sumSqX.length);
+      }
+      if (tokens < 0) {
+        throw new IllegalArgumentException("tokens must be >= 0, was " + tokens);
+      }
+    }
+  }
+
+  /** A copy of the running sums. */
+  public Sums sums() {
+    return new Sums(sumX.clone(), sumSqX.clone(), fired.clone(), sse, l0Sum, tokens);
+  }
+
+  /**
+   * Replaces the running sums with {@code saved}.
+   *
+   * @throws IllegalArgumentException when they are for another d_in or d_sae
+   */
+  public void restore(Sums saved) {
+    if (saved.sumX().length != sumX.length || saved.fired().length != fired.length) {
+      throw new IllegalArgumentException(
+          "saved evaluation window is for d_in="
+              + saved.sumX().length
+              + ", d_sae="
+              + saved.fired().length
+              + "; this one is for d_in="
+              + sumX.length
+              + ", d_sae="
+              + fired.length);
+    }
+    System.arraycopy(saved.sumX(), 0, sumX, 0, sumX.length);
+    System.arraycopy(saved.sumSqX(), 0, sumSqX, 0, sumSqX.length);
+    System.arraycopy(saved.fired(), 0, fired, 0, fired.length);
+    sse = saved.sse();
+    l0Sum = saved.l0Sum();
+    tokens = saved.tokens();
+  }
+
   /** Empties the window. */
   public void reset() {
     java.util.Arrays.fill(sumX, 0);

@@ -1,12 +1,16 @@
 package io.saestream.trainer.training;
 
-import java.util.SplittableRandom;
+import java.util.Arrays;
 
 /**
  * A bounded shuffle buffer of activation rows: tokens arrive sequence by sequence, and a batch is a
  * uniform sample without replacement of the rows held, so that one long request cannot fill a batch
  * with correlated neighbouring tokens. The caller adds until {@link #isFull()} and then takes
  * batches until the buffer is half empty (sae-lens's "mix, then hand out half" refill policy).
+ *
+ * <p>The sampling generator is SplitMix64 (the algorithm behind {@link java.util.SplittableRandom})
+ * written out so that its one-word state can be saved with the rows ({@link #randomState()}, {@link
+ * #restore}): a resumed trainer then draws exactly the batches the uninterrupted one would have.
  *
  * <p>Owns one heap array of {@code capacity·d_in} floats for its lifetime. Not thread-safe: one
  * trainer thread uses it.
@@ -16,7 +20,9 @@ public final class MixingBuffer {
   private final int dIn;
   private final int capacity;
   private final float[] rows;
-  private final SplittableRandom random;
+  private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
+
+  private long randomState;
   private int size;
 
   /**
@@ -40,7 +46,7 @@ public final class MixingBuffer {
     this.capacity = capacity;
     this.dIn = dIn;
     this.rows = new float[capacity * dIn];
-    this.random = new SplittableRandom(seed);
+    this.randomState = seed;
   }
 
   /** Rows held now. */
@@ -94,7 +100,7 @@ public final class MixingBuffer {
           "destination holds " + dst.length + " floats, needs " + batch * dIn);
     }
     for (int b = 0; b < batch; b++) {
-      int pick = random.nextInt(size);
+      int pick = nextIndex(size);
       System.arraycopy(rows, pick * dIn, dst, b * dIn, dIn);
       // Swap-remove: the last row fills the hole, so the held rows stay contiguous.
       size--;
@@ -107,5 +113,48 @@ public final class MixingBuffer {
   /** Drops every row (e.g. after a reconfiguration); the sampling stream continues. */
   public void clear() {
     size = 0;
+  }
+
+  /** A copy of the rows held, row-major {@code [size(), d_in]} (for the durable state). */
+  public float[] heldRows() {
+    return Arrays.copyOf(rows, size * dIn);
+  }
+
+  /** The sampling generator's state (for the durable state). */
+  public long randomState() {
+    return randomState;
+  }
+
+  /**
+   * Replaces the content with {@code held} (row-major, a whole number of rows, at most {@link
+   * #capacity()}) and the generator state with {@code randomState}, as saved by {@link #heldRows()}
+   * and {@link #randomState()}.
+   *
+   * @throws IllegalArgumentException when {@code held} is not whole rows or exceeds the capacity
+   */
+  public void restore(float[] held, long randomState) {
+    if (held.length % dIn != 0) {
+      throw new IllegalArgumentException(
+          "saved rows must be a multiple of d_in=" + dIn + " floats, were " + held.length);
+    }
+    int n = held.length / dIn;
+    if (n > capacity) {
+      throw new IllegalArgumentException(
+          "saved buffer holds " + n + " rows, more than the capacity " + capacity);
+    }
+    System.arraycopy(held, 0, rows, 0, held.length);
+    size = n;
+    this.randomState = randomState;
+  }
+
+  /** A uniform index in {@code [0, bound)}. */
+  private int nextIndex(int bound) {
+    randomState += GOLDEN_GAMMA;
+    long z = randomState;
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    z ^= z >>> 31;
+    // The modulo bias of a 64-bit draw over a bound below 2^31 is under 2^-33: negligible.
+    return (int) Long.remainderUnsigned(z, bound);
   }
 }

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,10 @@ public final class SaeTrainer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SaeTrainer.class);
   private static final float DECODER_INIT_NORM = 0.1f;
+
+  /** Stack of the thread that sets ONNX Runtime up (address space; few pages are touched). */
+  private static final long DEEP_STACK_BYTES = 64L << 20;
+
   private static final List<String> STEP_OUTPUTS =
       List.of(
           TrainingStepGraph.LOSS,
@@ -94,7 +99,6 @@ public final class SaeTrainer implements AutoCloseable {
     this.name = Objects.requireNonNull(name, "name");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.spec = settings.stepSpec();
-    this.env = OrtEnvironment.getEnvironment();
     TrainingStepModel stepModel =
         TrainingStepGraph.builder(spec).formulation(settings.formulation()).build();
     TrainingStepModel forwardModel =
@@ -104,6 +108,7 @@ public final class SaeTrainer implements AutoCloseable {
             .build();
     List<AutoCloseable> opened = new java.util.ArrayList<>();
     try {
+      this.env = onDeepStack(name, OrtEnvironment::getEnvironment);
       boolean cuda = useCuda(settings);
       this.stepSession = openSession(stepModel, cuda);
       opened.add(stepSession);
@@ -303,6 +308,88 @@ public final class SaeTrainer implements AutoCloseable {
    */
   public void restore(TrainerSnapshot snapshot) {
     requireOpen();
+    requireCompatible(snapshot);
+    if (settings.scalesActivations() != snapshot.scaled()) {
+      throw new IllegalArgumentException(
+          "saved state was trained "
+              + (snapshot.scaled() ? "with" : "without")
+              + " activation scaling, the settings say the opposite");
+    }
+    putParameters(snapshot);
+    if (snapshot.scaled()) {
+      scaler = ActivationScaleEstimator.settled(settings.dIn(), snapshot.activationScale());
+    }
+    lastEvaluation = snapshot.evaluation();
+    buffer.clear();
+  }
+
+  /**
+   * The whole state, for a durable copy that {@link #resume} continues exactly: a consistent copy
+   * taken between two steps (the parameters, moments, mixing buffer and evaluation sums are copied,
+   * so this costs about three times the SAE's size plus the buffer).
+   */
+  public TrainerState state() {
+    requireOpen();
+    ActivationScaleEstimator s = scaler;
+    return new TrainerState(
+        snapshot(true),
+        tokensSeen,
+        batchesDrawn,
+        s == null ? 0 : s.observed(),
+        s == null ? 0 : s.sumOfNorms(),
+        buffer.heldRows(),
+        buffer.randomState(),
+        evaluation.sums(),
+        lastEvaluation);
+  }
+
+  /**
+   * Continues from {@code state} (taken by {@link #state()} of a trainer with the same shape, rule
+   * and scaling): fed the same rows afterwards, this trainer takes the same steps as the one the
+   * state was taken from, bit for bit.
+   *
+   * @throws IllegalArgumentException when the shape, rule or scaling differ, or the saved mixing
+   *     buffer holds more rows than this trainer's
+   */
+  public void resume(TrainerState state) {
+    requireOpen();
+    TrainerSnapshot snapshot = state.snapshot();
+    requireCompatible(snapshot);
+    boolean savedScaling = state.scaleObserved() > 0 || snapshot.scaled();
+    if (savedScaling && !settings.scalesActivations()) {
+      throw new IllegalArgumentException(
+          "saved state was trained with activation scaling, the settings say without");
+    }
+    if (!savedScaling && settings.scalesActivations() && snapshot.step() > 0) {
+      throw new IllegalArgumentException(
+          "saved state was trained without activation scaling, the settings say with");
+    }
+    if (state.bufferedTokens() > buffer.capacity()) {
+      throw new IllegalArgumentException(
+          "saved mixing buffer holds "
+              + state.bufferedTokens()
+              + " tokens, more than buffer-tokens="
+              + buffer.capacity());
+    }
+    putParameters(snapshot);
+    if (settings.scalesActivations()) {
+      scaler =
+          ActivationScaleEstimator.resume(
+              settings.dIn(),
+              settings.scaleEstimationTokens(),
+              state.scaleObserved(),
+              state.scaleSumOfNorms(),
+              snapshot.activationScale());
+    }
+    tokensSeen = state.tokensSeen();
+    batchesDrawn = state.batchesDrawn();
+    evaluation.restore(state.evaluationWindow());
+    lastEvaluation = state.lastEvaluation();
+    buffer.restore(state.bufferRows(), state.bufferRandomState());
+    lastStep = null;
+  }
+
+  private void requireCompatible(TrainerSnapshot snapshot) {
     TrainingSettings s = snapshot.settings();
     if (s.dIn() != settings.dIn() || s.dSae() != settings.dSae() || s.rule() != settings.rule()) {
       throw new IllegalArgumentException(
@@ -319,16 +406,14 @@ public final class SaeTrainer implements AutoCloseable {
               + " d_sae="
               + settings.dSae());
     }
-    List<float[]> moments = snapshot.moments();
-    if (moments.isEmpty()) {
+    if (snapshot.moments().isEmpty()) {
       throw new IllegalArgumentException("saved state lacks the Adam moments");
     }
-    if (settings.scalesActivations() != snapshot.scaled()) {
-      throw new IllegalArgumentException(
-          "saved state was trained "
-              + (snapshot.scaled() ? "with" : "without")
-              + " activation scaling, the settings say the opposite");
-    }
+  }
+
+  /** Parameters, moments, step, tokens, threshold and dead-latent counters from a snapshot. */
+  private void putParameters(TrainerSnapshot snapshot) {
+    List<float[]> moments = snapshot.moments();
     ParameterSet p = sets[current];
     put(p.param(SaeParameter.W_ENC), snapshot.wEnc());
     put(p.param(SaeParameter.B_ENC), snapshot.bEnc());
@@ -343,11 +428,6 @@ public final class SaeTrainer implements AutoCloseable {
     tokensTrained = snapshot.tokensTrained();
     threshold = new BatchTopKThreshold(snapshot.threshold(), settings.thresholdLearningRate());
     dead.restore(snapshot.tokensSinceFired());
-    if (snapshot.scaled()) {
-      scaler = ActivationScaleEstimator.settled(settings.dIn(), snapshot.activationScale());
-    }
-    lastEvaluation = snapshot.evaluation();
-    buffer.clear();
   }
 
   @Override
@@ -545,7 +625,60 @@ public final class SaeTrainer implements AutoCloseable {
     return false;
   }
 
+  /** Work for {@link #onDeepStack}. */
+  @FunctionalInterface
+  private interface DeepStackTask<T> {
+    T call() throws OrtException;
+  }
+
+  /**
+   * Runs {@code task} on a short-lived thread with a deep stack and returns its result. Loading
+   * ONNX Runtime's native library (the first {@link OrtEnvironment#getEnvironment()} of the
+   * process) and optimising a graph recurse natively deeper than a default 1 MiB Java thread stack
+   * reliably allows: measured here, the library load alone overflowed it depending on the class
+   * path, and a native stack overflow kills the JVM with SIGSEGV and no Java error. So they must
+   * not depend on the caller's thread; running the steps needs little stack and stays on it.
+   */
+  private static <T> T onDeepStack(String name, DeepStackTask<T> task) throws OrtException {
+    AtomicReference<@Nullable T> result = new AtomicReference<>();
+    AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
+    Thread worker =
+        new Thread(
+            null,
+            () -> {
+              try {
+                result.set(task.call());
+              } catch (OrtException | RuntimeException | Error e) {
+                failure.set(e);
+              }
+            },
+            "sae-ort-setup-" + name,
+            DEEP_STACK_BYTES);
+    worker.start();
+    try {
+      worker.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TrainingException("SAE " + name + ": interrupted while setting up ONNX Runtime", e);
+    }
+    Throwable f = failure.get();
+    if (f instanceof OrtException oe) {
+      throw oe;
+    }
+    if (f instanceof RuntimeException re) {
+      throw re;
+    }
+    if (f instanceof Error er) {
+      throw er;
+    }
+    return Objects.requireNonNull(result.get(), "the setup thread's result");
+  }
+
   private OrtSession openSession(TrainingStepModel model, boolean cuda) throws OrtException {
+    return onDeepStack(name, () -> createSession(model, cuda));
+  }
+
+  private OrtSession createSession(TrainingStepModel model, boolean cuda) throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       if (settings.intraOpThreads() > 0) {

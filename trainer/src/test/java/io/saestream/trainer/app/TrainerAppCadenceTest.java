@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.saestream.schema.checkpoint.CheckpointRelease;
 import io.saestream.schema.checkpoint.PublishedCheckpoint;
-import io.saestream.schema.registry.CompatibilityLevel;
-import io.saestream.schema.registry.RegisteredSchema;
-import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.serde.AvroSerdeConfig;
 import io.saestream.schema.serde.SpecificAvroSerializer;
 import io.saestream.schema.v1.ActivationBatch;
@@ -26,14 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -48,60 +42,8 @@ class TrainerAppCadenceTest {
   private static final int TOKENS = 32;
   private static final int RECORDS = 10;
 
-  /** An in-memory registry: ids in registration order. Thread-safe. */
-  private static final class MapRegistry implements SchemaRegistryClient {
-    private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
-    private final AtomicInteger next = new AtomicInteger(1);
-
-    @Override
-    public int register(String subject, Schema schema) {
-      for (Map.Entry<Integer, Schema> e : byId.entrySet()) {
-        if (e.getValue().equals(schema)) {
-          return e.getKey();
-        }
-      }
-      int id = next.getAndIncrement();
-      byId.put(id, schema);
-      return id;
-    }
-
-    @Override
-    public Schema schemaById(int id) {
-      Schema s = byId.get(id);
-      if (s == null) {
-        throw new IllegalArgumentException("unknown id " + id);
-      }
-      return s;
-    }
-
-    @Override
-    public RegisteredSchema lookup(String subject, Schema schema) {
-      return new RegisteredSchema(subject, register(subject, schema), 1, schema);
-    }
-
-    @Override
-    public RegisteredSchema latest(String subject) {
-      throw new UnsupportedOperationException("latest");
-    }
-
-    @Override
-    public boolean isCompatible(String subject, Schema schema) {
-      return true;
-    }
-
-    @Override
-    public CompatibilityLevel compatibility(String subject) {
-      return CompatibilityLevel.BACKWARD;
-    }
-
-    @Override
-    public CompatibilityLevel updateCompatibility(String subject, CompatibilityLevel level) {
-      return level;
-    }
-  }
-
   /** A clock that only moves when told to. */
-  private static final class SettableClock extends Clock {
+  static final class SettableClock extends Clock {
     final AtomicReference<Instant> now =
         new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
 
@@ -146,7 +88,7 @@ class TrainerAppCadenceTest {
             """,
             Path.of("."),
             Map.of());
-    MapRegistry registry = new MapRegistry();
+    MapSchemaRegistry registry = new MapSchemaRegistry();
     SpecificAvroSerializer<ActivationBatch> serializer =
         new SpecificAvroSerializer<>(registry, AvroSerdeConfig.forValues());
     MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");

@@ -43,6 +43,7 @@ class TrainerConfigLoaderTest {
     assertThat(t.publishEvery()).isEqualTo(Duration.ofMinutes(10));
     assertThat(t.outputDir()).isEqualTo(Path.of("config/checkpoints").toAbsolutePath());
     assertThat(c.kafka().properties()).containsEntry("client.rack", "rack-a");
+    assertThat(c.state().dir()).isEqualTo(Path.of("config/state").toAbsolutePath());
     // The example must build real training settings too.
     assertThat(t.trainingSettings(c.runtime()).dSae()).isEqualTo(24576);
   }
@@ -204,10 +205,29 @@ class TrainerConfigLoaderTest {
         "runtime:\\n  poll-timeout: 0ms|runtime.poll-timeout must be > 0",
         "runtime:\\n  skip-log-every: 0|runtime.skip-log-every must be > 0, was 0",
         "kafka:\\n  hmac-key: secret|kafka.hmac-key must not be written in the configuration file",
+        "state:\\n  every-steps: 0|state.every-steps must be > 0, was 0",
+        "state:\\n  keep: 0|state.keep must be >= 1, was 0",
+        "state:\\n  keep: many|state.keep must be an integer, was 'many'",
+        "state:\\n  path: /x|unknown key state.path",
       })
   void badSectionValueNamesTheKey(String section, String message) {
     String yaml = section.replace("\\n", "\n") + "\n" + MINIMAL;
     assertThatThrownBy(() -> parse(yaml)).hasMessageContaining(message);
+  }
+
+  @Test
+  void stateIsOffByDefaultAndItsDirIsRelativeToTheFileOrFromTheEnvironment() {
+    assertThat(parse(MINIMAL).state()).isEqualTo(StateSettings.defaults());
+    assertThat(parse(MINIMAL).state().enabled()).isFalse();
+    TrainerConfig c =
+        parse("state:\n  dir: trainer-state\n  every-steps: 25\n  keep: 3\n" + MINIMAL);
+    assertThat(c.state()).isEqualTo(new StateSettings(BASE.resolve("trainer-state"), 25, 3));
+    assertThat(c.state().enabled()).isTrue();
+    TrainerConfig fromEnv =
+        TrainerConfigLoader.parse(
+            MINIMAL, BASE, Map.of("SAE_STREAM_STATE_DIR", "/var/lib/sae/state"));
+    assertThat(fromEnv.state().dir()).isEqualTo(Path.of("/var/lib/sae/state"));
+    assertThat(fromEnv.state().everySteps()).isEqualTo(500);
   }
 
   @Test

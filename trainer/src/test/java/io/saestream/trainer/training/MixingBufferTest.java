@@ -74,6 +74,31 @@ class MixingBufferTest {
   }
 
   @Test
+  void aRestoredBufferDrawsWhatTheSavedOneWouldHave() {
+    MixingBuffer saved = new MixingBuffer(64, 2, 9);
+    saved.add(sequence(0, 40, 2), 0, 40);
+    saved.take(new float[10 * 2], 10);
+    MixingBuffer restored = new MixingBuffer(64, 2, 12345);
+    restored.restore(saved.heldRows(), saved.randomState());
+    assertThat(restored.size()).isEqualTo(30);
+    float[] a = new float[20 * 2];
+    float[] b = new float[20 * 2];
+    saved.take(a, 20);
+    restored.take(b, 20);
+    assertThat(b).isEqualTo(a);
+    assertThat(restored.heldRows()).isEqualTo(saved.heldRows());
+  }
+
+  @Test
+  void aSavedBufferThatDoesNotFitIsRefused() {
+    MixingBuffer buffer = new MixingBuffer(4, 2, 1);
+    assertThatThrownBy(() -> buffer.restore(new float[3], 0))
+        .hasMessageContaining("saved rows must be a multiple of d_in=2 floats, were 3");
+    assertThatThrownBy(() -> buffer.restore(new float[10], 0))
+        .hasMessageContaining("saved buffer holds 5 rows, more than the capacity 4");
+  }
+
+  @Test
   void invalidShapesAreRefused() {
     assertThatThrownBy(() -> new MixingBuffer(0, 2, 1))
         .hasMessageContaining("capacity must be > 0, was 0");

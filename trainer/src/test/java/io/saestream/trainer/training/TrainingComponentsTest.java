@@ -84,4 +84,40 @@ class TrainingComponentsTest {
     assertThatThrownBy(() -> TrainingSettings.builder(64, 256, 8).evalEvery(1).build())
         .hasMessageContaining("eval_every must be 0 (off) or >= 2");
   }
+
+  @Test
+  void aResumedScaleEstimateContinuesOrKeepsItsScale() {
+    ActivationScaleEstimator e = new ActivationScaleEstimator(4, 2);
+    e.observe(new float[] {3, 0, 0, 0}, 0, 1);
+    ActivationScaleEstimator resumed =
+        ActivationScaleEstimator.resume(4, 2, e.observed(), e.sumOfNorms(), e.scaleOrNaN());
+    assertThat(resumed.isSettled()).isFalse();
+    resumed.observe(new float[] {0, 5, 0, 0}, 0, 1);
+    assertThat(resumed.scale()).isCloseTo(2.0 / 4.0, within(1e-12));
+    ActivationScaleEstimator settled =
+        ActivationScaleEstimator.resume(4, 2, 2, 8, resumed.scaleOrNaN());
+    assertThat(settled.scale()).isEqualTo(resumed.scale());
+    // Fewer estimation tokens configured than already seen: it settles at once.
+    assertThat(ActivationScaleEstimator.resume(4, 1, 1, 3, Double.NaN).scale())
+        .isCloseTo(2.0 / 3.0, within(1e-12));
+    assertThatThrownBy(() -> ActivationScaleEstimator.resume(4, 2, -1, 0, Double.NaN))
+        .hasMessageContaining("observed >= 0 and a finite sum of norms >= 0, was -1 and 0.0");
+    assertThatThrownBy(() -> ActivationScaleEstimator.resume(4, 2, 1, 1, -2))
+        .hasMessageContaining("activation scale must be finite and > 0, was -2.0");
+  }
+
+  @Test
+  void anEvaluationWindowRestoresItsSumsAndRefusesAnotherShape() {
+    EvaluationWindow w = new EvaluationWindow(2, 3);
+    w.add(new float[] {1, 2, 3, 4}, new float[] {1, 2, 3, 3}, 2, 1.5, new long[] {1, 0, 2});
+    EvaluationWindow copy = new EvaluationWindow(2, 3);
+    copy.restore(w.sums());
+    assertThat(copy.report(0.25)).isEqualTo(w.report(0.25));
+    assertThat(copy.logDensities()).isEqualTo(w.logDensities());
+    assertThatThrownBy(() -> new EvaluationWindow(2, 4).restore(w.sums()))
+        .hasMessageContaining("saved evaluation window is for d_in=2, d_sae=3");
+    assertThatThrownBy(
+            () -> new EvaluationWindow.Sums(new double[2], new double[3], new long[1], 0, 0, 0))
+        .hasMessageContaining("sum_x and sum_sq_x must have one length, were 2, 3");
+  }
 }

@@ -1,0 +1,357 @@
+package io.saestream.trainer.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
+import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
+import io.saestream.schema.checkpoint.CheckpointRecordDeserializer;
+import io.saestream.schema.checkpoint.CheckpointTopic;
+import io.saestream.schema.registry.RestSchemaRegistryClient;
+import io.saestream.schema.registry.SchemaRegistryClient;
+import io.saestream.schema.registry.SchemaRegistryClientConfig;
+import io.saestream.schema.serde.AvroSerdeConfig;
+import io.saestream.schema.serde.SpecificAvroSerializer;
+import io.saestream.schema.v1.ActivationBatch;
+import io.saestream.schema.v1.Dtype;
+import io.saestream.schema.v1.SaeCheckpoint;
+import io.saestream.synthetic.GroundTruthConfig;
+import io.saestream.synthetic.GroundTruthModel;
+import io.saestream.trainer.cli.TrainerCommand;
+import io.saestream.trainer.state.StateManifest;
+import io.saestream.trainer.state.StateStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer killed with SIGKILL ({@link Process#destroyForcibly()}: no shutdown hook, no final
+ * publication or save) in a child JVM, then restarted on the same state directory: it resumes from
+ * its last durable state (its step continues, it does not start over), seeks to the positions saved
+ * with that state even when the group's committed offset says otherwise, learns from every record
+ * exactly once across the kill, and every version it publishes is above those published before.
+ */
+class TrainerKillRestartIT {
+
+  private static final String ACTIVATIONS = "kill.activations";
+  private static final String CHECKPOINTS = "kill.checkpoints";
+  private static final String GROUP = "kill-trainer";
+  private static final String MODEL = "synthetic-model";
+  private static final String HOOK = "blocks.0.hook_resid_pre";
+  private static final String SAE = "kill-sae";
+  private static final TopicPartition TP = new TopicPartition(ACTIVATIONS, 0);
+  private static final int D_IN = 16;
+  private static final int TOKENS_PER_RECORD = 32;
+  private static final int FIRST_RECORDS = 240;
+  private static final int MORE_RECORDS = 60;
+
+  @TempDir Path tmp;
+
+  @Test
+  @Timeout(240)
+  void aKilledTrainerResumesFromItsStateSeeksToItAndVersionsOnlyGoUp() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.withDefaults().start();
+        EmbeddedSchemaRegistry registryServer = EmbeddedSchemaRegistry.start()) {
+      kafka.createTopics(
+          new NewTopic(ACTIVATIONS, 1, (short) 1),
+          CheckpointTopic.newTopic(CHECKPOINTS, 1, (short) 1));
+      SchemaRegistryClient registry =
+          new RestSchemaRegistryClient(
+              SchemaRegistryClientConfig.of(registryServer.url().toString()));
+      produce(kafka.bootstrapServers(), registry, 0, FIRST_RECORDS);
+      Path config = writeConfig(kafka.bootstrapServers(), registryServer.url().toString());
+      Path stateDir = tmp.resolve("state");
+
+      // 1. Train until at least one version is on the topic and a state generation holds
+      //    training, then kill -9 while it is still consuming.
+      Process first = startTrainer(config, tmp.resolve("first.log"));
+      StateManifest atKill;
+      try {
+        await("a published version and a saved state")
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () ->
+                    !manifests(kafka.bootstrapServers(), registry).isEmpty()
+                        && StateStore.newestManifest(stateDir)
+                            .map(m -> stepOf(m) > 0)
+                            .orElse(false));
+      } catch (RuntimeException | AssertionError e) {
+        throw new AssertionError(describe(first, tmp.resolve("first.log")), e);
+      } finally {
+        first.destroyForcibly();
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      }
+      List<SaeCheckpoint> beforeKill = manifests(kafka.bootstrapServers(), registry);
+      long highestBeforeKill = beforeKill.get(beforeKill.size() - 1).getVersion();
+      atKill = StateStore.newestManifest(stateDir).orElseThrow();
+      long positionAtKill = Objects.requireNonNull(atKill.positions().get(TP), "position");
+      assertThat(stepOf(atKill)).isPositive();
+      assertThat(entry(atKill).tokensSeen()).isEqualTo(positionAtKill * TOKENS_PER_RECORD);
+      assertThat(Files.readString(tmp.resolve("first.log"), StandardCharsets.UTF_8))
+          .doesNotContain("resumed from state generation");
+
+      // 2. Make the group's committed offset disagree with the state: a trainer that trusted it
+      //    would learn from the first records twice.
+      rewindCommittedOffset(kafka.bootstrapServers());
+      produce(kafka.bootstrapServers(), registry, FIRST_RECORDS, MORE_RECORDS);
+
+      // 3. Restart on the same state directory; let it publish past the versions of the first
+      //    run, then stop it cleanly (SIGTERM: final publication and save).
+      Process second = startTrainer(config, tmp.resolve("second.log"));
+      try {
+        await("a version above v" + highestBeforeKill + " and every record consumed")
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () ->
+                    manifests(kafka.bootstrapServers(), registry).stream()
+                            .anyMatch(m -> m.getVersion() > highestBeforeKill)
+                        && StateStore.newestManifest(stateDir)
+                            .map(
+                                m ->
+                                    m.positions().getOrDefault(TP, 0L)
+                                        >= FIRST_RECORDS + MORE_RECORDS - 4)
+                            .orElse(false));
+      } catch (RuntimeException | AssertionError e) {
+        throw new AssertionError(describe(second, tmp.resolve("second.log")), e);
+      } finally {
+        second.destroy();
+        if (!second.waitFor(60, TimeUnit.SECONDS)) {
+          second.destroyForcibly();
+        }
+      }
+      String secondLog = Files.readString(tmp.resolve("second.log"), StandardCharsets.UTF_8);
+      assertThat(secondLog)
+          .contains("resumed from state generation " + atKill.generation())
+          .contains("resuming at offset " + positionAtKill);
+
+      List<SaeCheckpoint> all = manifests(kafka.bootstrapServers(), registry);
+      for (int i = 1; i < all.size(); i++) {
+        assertThat(all.get(i).getVersion())
+            .as("versions in topic order")
+            .isGreaterThan(all.get(i - 1).getVersion());
+      }
+      SaeCheckpoint firstAfterRestart =
+          all.stream().filter(m -> m.getVersion() > highestBeforeKill).findFirst().orElseThrow();
+      // It continued from the saved step: never from 0.
+      assertThat(firstAfterRestart.getMetrics()).isNotNull();
+      assertThat(firstAfterRestart.getMetrics().getStep()).isGreaterThan(stepOf(atKill));
+
+      StateManifest last = StateStore.newestManifest(stateDir).orElseThrow();
+      long finalPosition = Objects.requireNonNull(last.positions().get(TP), "position");
+      assertThat(finalPosition).isGreaterThan(positionAtKill).isGreaterThan(FIRST_RECORDS);
+      // Exactly once across the kill: the tokens learned from are those of the records before
+      // the saved position, neither fewer (loss) nor more (a replay from the rewound offset).
+      assertThat(entry(last).tokensSeen()).isEqualTo(finalPosition * TOKENS_PER_RECORD);
+      assertThat(entry(last).step()).isGreaterThan(stepOf(atKill));
+      assertThat(entry(last).lastVersion()).isEqualTo(all.get(all.size() - 1).getVersion());
+    }
+  }
+
+  /** Whether the child is alive (or its exit code) and the end of its log. */
+  private static String describe(Process child, Path log) throws IOException {
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    return (child.isAlive() ? "trainer running" : "trainer exited with " + child.exitValue())
+        + "; the end of its log:\n"
+        + text.substring(Math.max(0, text.length() - 6000));
+  }
+
+  private static StateManifest.Entry entry(StateManifest m) {
+    return Objects.requireNonNull(m.entry(SAE), SAE);
+  }
+
+  private static long stepOf(StateManifest m) {
+    StateManifest.Entry e = m.entry(SAE);
+    return e == null ? 0 : e.step();
+  }
+
+  private Path writeConfig(String bootstrap, String registryUrl) throws IOException {
+    Path file = tmp.resolve("trainer.yaml");
+    Files.writeString(
+        file,
+        """
+        kafka:
+          bootstrap-servers: %s
+          group-id: %s
+          properties:
+            max.poll.records: 2
+            session.timeout.ms: 6000
+            heartbeat.interval.ms: 1000
+        schema-registry:
+          urls: %s
+        topics:
+          activations: %s
+          checkpoints: %s
+        runtime:
+          intra-op-threads: 1
+          poll-timeout: 100ms
+        state:
+          dir: state
+          every-steps: 4
+        trainers:
+          - sae-id: %s
+            model-id: %s
+            hook-name: %s
+            d-in: %d
+            d-sae: 64
+            k: 4
+            batch-size: 64
+            buffer-tokens: 256
+            lr: 1e-3
+            warmup-steps: 5
+            eval-every: 3
+            publish-every-tokens: 1024
+            publish-every: 1h
+        """
+            .formatted(
+                bootstrap, GROUP, registryUrl, ACTIVATIONS, CHECKPOINTS, SAE, MODEL, HOOK, D_IN),
+        StandardCharsets.UTF_8);
+    return file;
+  }
+
+  /** The trainer's own main in a child JVM with this test's class path, logging to {@code log}. */
+  private static Process startTrainer(Path config, Path log) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        List.of(
+            java,
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-Dorg.slf4j.simpleLogger.log.io.saestream=info",
+            TrainerCommand.class.getName(),
+            "--config",
+            config.toString());
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  /**
+   * Waits for the killed member to leave the group (its session times out), then commits offset 0
+   * for the group, as an operator's reset or an old commit would leave it.
+   */
+  private static void rewindCommittedOffset(String bootstrap) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      await("the killed member's session to expire")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  admin.describeConsumerGroups(List.of(GROUP)).all().get().values().stream()
+                      .allMatch(g -> g.groupState() == GroupState.EMPTY));
+      admin.alterConsumerGroupOffsets(GROUP, Map.of(TP, new OffsetAndMetadata(0))).all().get();
+      assertThat(admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get())
+          .hasEntrySatisfying(TP, o -> assertThat(o.offset()).isZero());
+    }
+  }
+
+  private static void produce(String bootstrap, SchemaRegistryClient registry, int from, int count)
+      throws Exception {
+    GroundTruthModel truth = new GroundTruthModel(GroundTruthConfig.defaults(D_IN, 32, 11));
+    SpecificAvroSerializer<ActivationBatch> serializer =
+        new SpecificAvroSerializer<>(registry, AvroSerdeConfig.forValues());
+    Map<String, Object> props =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      for (int r = from; r < from + count; r++) {
+        SplittableRandom rng = new SplittableRandom(r);
+        ByteBuffer data =
+            ByteBuffer.allocate(TOKENS_PER_RECORD * D_IN * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int t = 0; t < TOKENS_PER_RECORD; t++) {
+          for (float v : truth.sample(rng).activation()) {
+            data.putFloat(v);
+          }
+        }
+        ActivationBatch batch =
+            ActivationBatch.newBuilder()
+                .setModelId(MODEL)
+                .setHookName(HOOK)
+                .setSequenceId("seq-" + r)
+                .setStartPosition(0)
+                .setNTokens(TOKENS_PER_RECORD)
+                .setDIn(D_IN)
+                .setDtype(Dtype.F32)
+                .setData(ByteBuffer.wrap(data.array()))
+                .setProducedAt(Instant.now())
+                .setAttributes(Map.of())
+                .build();
+        sent.add(
+            producer.send(
+                new ProducerRecord<>(
+                    ACTIVATIONS, "seq-" + r, serializer.serialize(ACTIVATIONS, batch))));
+      }
+      for (Future<RecordMetadata> f : sent) {
+        f.get();
+      }
+    }
+  }
+
+  /** Every manifest on the checkpoints topic, in offset order (read_committed). */
+  private static List<SaeCheckpoint> manifests(String bootstrap, SchemaRegistryClient registry) {
+    Map<String, Object> props =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false);
+    List<SaeCheckpoint> out = new ArrayList<>();
+    try (KafkaConsumer<String, SpecificRecord> consumer =
+        new KafkaConsumer<>(
+            props, new StringDeserializer(), new CheckpointRecordDeserializer(registry))) {
+      TopicPartition tp = new TopicPartition(CHECKPOINTS, 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
+      while (consumer.position(tp) < end) {
+        for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.value() instanceof SaeCheckpoint m) {
+            out.add(m);
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
