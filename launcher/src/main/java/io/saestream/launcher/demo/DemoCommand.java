@@ -16,6 +16,7 @@ import io.saestream.schema.v1.Dtype;
 import io.saestream.streams.StreamsApp;
 import io.saestream.streams.config.CheckpointSettings;
 import io.saestream.streams.config.Device;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.InferenceSettings;
 import io.saestream.streams.config.KafkaSettings;
 import io.saestream.streams.config.MonitoringSettings;
@@ -24,6 +25,8 @@ import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.config.StreamsSettings;
 import io.saestream.streams.config.TopicNames;
+import io.saestream.streams.monitoring.rules.AlertRule;
+import io.saestream.streams.monitoring.rules.RuleParser;
 import io.saestream.synthetic.GroundTruthConfig;
 import io.saestream.synthetic.GroundTruthModel;
 import io.saestream.synthetic.incident.CompactDuration;
@@ -38,11 +41,9 @@ import io.saestream.synthetic.produce.SyntheticProducer;
 import io.saestream.synthetic.sequence.SequenceConfig;
 import io.saestream.synthetic.sequence.SequenceGenerator;
 import io.saestream.trainer.app.TrainerApp;
-import io.saestream.trainer.config.TrainerConfig;
 import io.saestream.trainer.config.TrainerConfigLoader;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -50,8 +51,8 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -60,7 +61,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
@@ -78,17 +78,27 @@ import picocli.CommandLine.Option;
  * publishing new versions every {@code --publish-every}; progress on the console, a summary and an
  * HTML report at the end.
  *
- * <p>Lifetime: {@link #call()} owns every component and closes them in reverse order of start when
- * {@code --duration} has passed or on Ctrl-C (a shutdown hook that waits for the clean close).
- * Picocli creates one instance per run; not thread-safe.
+ * <p>The alert rules follow the served SAE: for every version (the initial one, then each the
+ * trainer publishes) the demo finds the latent that carries the burst feature and the FVU of normal
+ * and drifted traffic ({@link RuleCalibration}) and re-publishes the rules on the rules topic.
+ *
+ * <p>Lifetime: {@link #call()} owns every component ({@link DemoStack}) and stops them in order
+ * within {@value #STOP_BUDGET_SECONDS} s when {@code --duration} has passed or on Ctrl-C / SIGTERM,
+ * which {@link SignalStop} turns into a stop request rather than a JVM shutdown (ONNX Runtime's own
+ * shutdown hook would race the ordered close). Either way the summary and the report are written
+ * and the exit status is 0; a shutdown hook remains as a fallback for other JVM exits. Picocli
+ * creates one instance per run; not thread-safe.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description =
-        "Runs everything in one JVM: embedded broker and registry, synthetic producer with"
-            + " incidents, streams app with hot swap and alerts, online trainer; prints progress"
-            + " and writes an HTML report.")
+    description = {
+      "Runs everything in one JVM: embedded broker and registry, synthetic producer with"
+          + " incidents, streams app with hot swap and alerts, online trainer; prints progress"
+          + " and writes an HTML report.",
+      "Ctrl-C (or SIGTERM) stops it cleanly within 10 s, prints the summary, writes the report"
+          + " and exits with 0, as --duration does; a second Ctrl-C exits at once."
+    })
 public final class DemoCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(DemoCommand.class);
@@ -96,9 +106,36 @@ public final class DemoCommand implements Callable<Integer> {
   static final String MODEL = "demo-llm";
   static final String HOOK = "blocks.6.hook_resid_pre";
   static final String SAE_ID = "demo-topk";
-  private static final String ALERTS_RULE_BURST = "burst-feature";
-  private static final String ALERTS_RULE_DRIFT = "drift-fvu";
+  static final long SEED = 7L;
   private static final int MAX_MESSAGE_BYTES = 8 << 20;
+  private static final int TOKENS_PER_RECORD = 64;
+  private static final int BURST_TOKENS = 32;
+
+  /**
+   * Tokens of one sequence the burst rule needs. The rule's activation is calibrated below the
+   * burst's 24th strongest token ({@link RuleCalibration}), so even a burst split 16/16 by a window
+   * boundary leaves 12 on one side.
+   */
+  private static final int BURST_MIN_TOKENS = 12;
+
+  private static final double DRIFT_SCALE = DriftEpisode.DEFAULT_SCALE;
+  private static final Duration BURST_WINDOW = Duration.ofSeconds(10);
+  private static final Duration DRIFT_WINDOW = Duration.ofSeconds(5);
+  private static final Duration STATS_WINDOW = Duration.ofSeconds(10);
+
+  /**
+   * Grace of the per-SAE windows: the demo has one input partition, so summaries arrive in event
+   * time order and a window can be judged (the drift alert raised) a second after it ends.
+   */
+  private static final Duration WINDOW_GRACE = Duration.ofSeconds(1);
+
+  /** Slack for processing and commit delays when attributing alerts to incidents. */
+  private static final Duration ALERT_SLACK = Duration.ofSeconds(3);
+
+  private static final Duration TICK = Duration.ofMillis(200);
+  private static final Duration RULES_TIMEOUT = Duration.ofSeconds(60);
+  static final int STOP_BUDGET_SECONDS = 8;
+  private static final Duration HOOK_WAIT = Duration.ofSeconds(10);
 
   @Option(
       names = "--duration",
@@ -141,6 +178,20 @@ public final class DemoCommand implements Callable<Integer> {
   Duration progressEvery;
 
   @Option(
+      names = "--burst-feature",
+      defaultValue = "3",
+      description = "The ground-truth feature that bursts (the demo finds its latent).")
+  int burstFeature;
+
+  @Option(
+      names = "--burst-magnitude",
+      defaultValue = "20",
+      description =
+          "The burst feature's magnitude; natural magnitudes are 1 + Exp(1), so the default stands"
+              + " out even to an SAE in its first minute of training.")
+  double burstMagnitude;
+
+  @Option(
       names = "--burst-at",
       defaultValue = "20s",
       converter = DurationConverter.class,
@@ -149,7 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--drift-at",
-      defaultValue = "40s",
+      defaultValue = "33s",
       converter = DurationConverter.class,
       description = "When the drift episode starts.")
   Duration driftAt;
@@ -175,6 +226,31 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** Why and when the demo stops: a latch the shutdown hook and the deadline share. */
+  private static final class StopSignal {
+    private final CountDownLatch latch = new CountDownLatch(1);
+    private volatile String reason = "";
+
+    void request(String why) {
+      if (latch.getCount() > 0) {
+        reason = why;
+        latch.countDown();
+      }
+    }
+
+    boolean requested() {
+      return latch.getCount() == 0;
+    }
+
+    boolean await(long nanos) throws InterruptedException {
+      return latch.await(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    String reason() {
+      return reason;
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     checkOptions();
@@ -187,16 +263,17 @@ public final class DemoCommand implements Callable<Integer> {
                 "demo-"
                     + LocalDateTime.now(Clock.system(ZoneId.systemDefault()))
                         .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
-    CountDownLatch stop = new CountDownLatch(1);
+    StopSignal stop = new StopSignal();
     CountDownLatch finished = new CountDownLatch(1);
+    // Only a fallback (a signal the JVM keeps, System.exit elsewhere): see SignalStop for why the
+    // signals themselves must not start the JVM's shutdown.
     Thread hook =
         new Thread(
             () -> {
-              stop.countDown();
+              stop.request("stop requested (JVM shutdown)");
               try {
-                // Keeps the JVM alive until the components are closed (bounded: 10 s).
-                if (!finished.await(10, TimeUnit.SECONDS)) {
-                  LOG.warn("The demo did not stop within 10 s");
+                if (!finished.await(HOOK_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                  LOG.error("The demo did not stop within {}; exiting anyway", HOOK_WAIT);
                 }
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -204,6 +281,8 @@ public final class DemoCommand implements Callable<Integer> {
             },
             "sae-stream-demo-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    SignalStop signals =
+        SignalStop.install(signal -> stop.request("stop requested (" + signal + ")"));
     Path work = Files.createTempDirectory("sae-stream-demo-");
     try {
       DemoReport result = run(out, work, stop);
@@ -213,12 +292,16 @@ public final class DemoCommand implements Callable<Integer> {
       out.flush();
       return 0;
     } finally {
-      deleteRecursively(work);
-      finished.countDown();
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException e) {
-        LOG.debug("Shutdown in progress, hook stays registered", e);
+        signals.close();
+        deleteRecursively(work);
+      } finally {
+        finished.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          LOG.debug("Shutdown in progress, the hook stays registered", e);
+        }
       }
     }
   }
@@ -229,9 +312,10 @@ public final class DemoCommand implements Callable<Integer> {
                 "--d-in", (double) dIn,
                 "--d-sae", (double) dSae,
                 "--k", (double) k,
-                "--tokens-per-second", tokensPerSecond)
+                "--tokens-per-second", tokensPerSecond,
+                "--burst-magnitude", burstMagnitude)
             .entrySet()) {
-      if (!(e.getValue() > 0)) {
+      if (!(e.getValue() > 0) || Double.isInfinite(e.getValue())) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), e.getKey() + " must be > 0, was " + e.getValue());
       }
@@ -240,135 +324,280 @@ public final class DemoCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--k must be <= --d-sae, was " + k + " > " + dSae);
     }
+    if (burstFeature < 0 || burstFeature >= features()) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--burst-feature must be in [0, "
+              + features()
+              + ") (the generator has max(16, d_sae / 2) features), was "
+              + burstFeature);
+    }
   }
 
-  private DemoReport run(PrintWriter out, Path work, CountDownLatch stop) throws Exception {
-    int features = Math.max(16, dSae / 2);
-    int burstFeature = 3;
-    IncidentSchedule incidents =
-        IncidentSchedule.of(
-            List.of(
-                new LatentBurst(burstAt, burstFeature, 32, LatentBurst.DEFAULT_MAGNITUDE),
-                new DriftEpisode(driftAt, driftFor, 3.0)));
-    Path saeDir = work.resolve("initial-sae");
-    untrainedTopK(saeDir);
-    Path rules = work.resolve("rules.yaml");
-    Files.writeString(rules, rulesYaml(burstFeature), StandardCharsets.UTF_8);
+  private int features() {
+    return Math.max(16, dSae / 2);
+  }
+
+  /**
+   * Tokens a drift window needs to be judged: a quarter of what the producer sends in one, so that
+   * the partial windows at the start and the end of production are left alone.
+   */
+  private int driftMinTokens() {
+    double quarter = tokensPerSecond * secondsOf(DRIFT_WINDOW) / 4;
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, quarter));
+  }
+
+  /** What the main loop needs from the started components. */
+  private record Live(
+      StreamsApp app,
+      TrainerApp trainer,
+      DemoProgress progress,
+      RuleTracker tracker,
+      long startNanos) {}
+
+  private DemoReport run(PrintWriter out, Path work, StopSignal stop) throws Exception {
+    LatentBurst burst = new LatentBurst(burstAt, burstFeature, BURST_TOKENS, burstMagnitude);
+    DriftEpisode drift = new DriftEpisode(driftAt, driftFor, DRIFT_SCALE);
+    DemoStack stack = new DemoStack();
+    Live live = null;
+    double seconds = 0;
+    long swaps = 0;
+    DemoReport.Batches batches;
+    try {
+      live = start(out, work, stack, burst, drift, stop);
+      if (live != null) {
+        seconds = loop(out, stack, live, stop);
+        swaps = swaps(live.app());
+      }
+    } finally {
+      out.printf(
+          Locale.ROOT,
+          "sae-stream demo: stopping (%s)...%n",
+          stop.requested() ? stop.reason() : "failure");
+      out.flush();
+      batches = stack.stop(Duration.ofSeconds(STOP_BUDGET_SECONDS));
+    }
+    if (live == null) {
+      return new DemoReport(
+          0,
+          stop.reason(),
+          0,
+          batches,
+          List.of(),
+          List.of(),
+          Map.of(),
+          List.of(),
+          0,
+          0,
+          List.of(),
+          List.of());
+    }
+    DemoProgress progress = live.progress();
+    double burstFrom = secondsOf(burstAt);
+    double driftFrom = secondsOf(driftAt);
+    double driftTo = secondsOf(driftAt.plus(driftFor));
+    return new DemoReport(
+        seconds,
+        stop.reason(),
+        progress.totalTokens(),
+        batches,
+        progress.timeline(),
+        progress.perVersion(),
+        progress.versionsFirstSeen(),
+        progress.alerts(),
+        swaps,
+        live.trainer().published().size(),
+        List.of(
+            new DemoReport.Incident(
+                String.format(
+                    Locale.ROOT,
+                    "burst of feature %d at %s",
+                    burstFeature,
+                    CompactDuration.format(burstAt)),
+                DemoRules.BURST_RULE,
+                burstFrom,
+                burstFrom + 1,
+                burstFrom + secondsOf(BURST_WINDOW.multipliedBy(2))),
+            new DemoReport.Incident(
+                String.format(
+                    Locale.ROOT,
+                    "drift at %s for %s",
+                    CompactDuration.format(driftAt),
+                    CompactDuration.format(driftFor)),
+                DemoRules.DRIFT_RULE,
+                driftFrom,
+                driftTo,
+                driftTo
+                    + secondsOf(
+                        DRIFT_WINDOW.multipliedBy(2).plus(WINDOW_GRACE).plus(ALERT_SLACK)))),
+        live.tracker().calibrations());
+  }
+
+  /**
+   * Starts everything (each component adopted by {@code stack} at once, so that a failure or a stop
+   * stops what did start); null when a stop was requested before production began.
+   */
+  private @Nullable Live start(
+      PrintWriter out,
+      Path work,
+      DemoStack stack,
+      LatentBurst burst,
+      DriftEpisode drift,
+      StopSignal stop)
+      throws InterruptedException {
+    out.println("sae-stream demo: starting the broker and schema registry...");
+    out.flush();
+    EmbeddedKafkaBroker broker = stack.adopt(EmbeddedKafkaBroker.withDefaults().start());
+    EmbeddedSchemaRegistry registry = stack.adopt(EmbeddedSchemaRegistry.start());
     TopicNames topics = TopicNames.defaults();
     MonitoringSettings monitoring =
         MonitoringSettings.defaults()
             .withEnabled(true)
-            .withRulesFile(rules)
-            .withStatsWindow(Duration.ofSeconds(10));
+            .withStatsWindow(STATS_WINDOW)
+            .withWindowGrace(WINDOW_GRACE);
+    createTopics(broker, topics, monitoring);
+    if (stop.requested()) {
+      return null;
+    }
+    SchemaRegistryClient registryClient =
+        new RestSchemaRegistryClient(SchemaRegistryClientConfig.of(List.of(registry.url())));
+    Path saeDir = work.resolve("initial-sae");
+    untrainedTopK(saeDir);
+    StreamsAppConfig config =
+        new StreamsAppConfig(
+            new KafkaSettings(broker.bootstrapServers(), "sae-stream-demo", Map.of()),
+            new SchemaRegistrySettings(List.of(registry.url()), null, true),
+            topics,
+            new StreamsSettings(
+                1,
+                StreamsSettings.DEFAULT_MAX_TOKENS_PER_RECORD,
+                work.resolve("state"),
+                Duration.ofMillis(200),
+                Duration.ofSeconds(3)),
+            new InferenceSettings(Device.CPU, 0, 1),
+            List.of(SaeDeployment.of(SAE_ID, saeDir).withHook(MODEL, HOOK)),
+            CheckpointSettings.following(CheckpointSettings.defaults().topic()),
+            monitoring,
+            HttpSettings.ephemeral());
+    StreamsApp app = stack.adopt(StreamsApp.start(config, registryClient, Clock.systemUTC()));
+    app.httpPort()
+        .ifPresent(
+            port ->
+                out.printf(
+                    Locale.ROOT,
+                    "sae-stream demo: dashboard at http://%s:%d/%n",
+                    config.http().bind(),
+                    port));
 
-    out.println("sae-stream demo: starting the broker and schema registry...");
+    GroundTruthModel model =
+        new GroundTruthModel(GroundTruthConfig.defaults(dIn, features(), SEED));
+    SequenceConfig sequences =
+        SequenceConfig.defaults()
+            .withTokensPerRecord(TOKENS_PER_RECORD)
+            .withSequenceIdPrefix("demo-");
+    CalibrationTraffic traffic =
+        CalibrationTraffic.generate(model, sequences, burst, drift, SEED, 256, 8, 24);
+    DemoRules rules =
+        stack.adopt(
+            new DemoRules(
+                broker.bootstrapServers(),
+                monitoring.rulesTopic(),
+                new DemoRules.Shape(
+                    SAE_ID, BURST_WINDOW, BURST_MIN_TOKENS, DRIFT_WINDOW, driftMinTokens())));
+    Path published = work.resolve("published");
+    RuleTracker tracker =
+        new RuleTracker(traffic, rules, published.resolve(SAE_ID), BURST_MIN_TOKENS);
+    RuleCalibration initial = tracker.calibrate(0, saeDir);
+    printRules(out, initial, null);
+    if (!awaitRules(app, tracker.current(), stop)) {
+      return null;
+    }
+
+    Clock clock = Clock.systemUTC();
+    long startNanos = System.nanoTime();
+    long startMillis = clock.millis();
+    SequenceGenerator generator =
+        new SequenceGenerator(
+            model, sequences, IncidentSchedule.of(List.of(burst, drift)), clock, SEED);
+    DemoProgress progress =
+        stack.adopt(
+            DemoProgress.start(
+                broker.bootstrapServers(),
+                registryClient,
+                topics.reconstruction(),
+                monitoring.alertsTopic(),
+                topics.deadLetter(),
+                startMillis,
+                List.of(
+                    new DemoProgress.Span(
+                        secondsOf(drift.at()), secondsOf(drift.at().plus(drift.duration()))))));
+    SyntheticProducer producer =
+        SyntheticProducer.open(
+            ProducerSettings.defaults(broker.bootstrapServers(), registry.url().toString())
+                .withTopic(topics.activations()));
+    stack.runProducer(
+        producer,
+        new GeneratedBatchSource(
+            generator, new ActivationBatchTemplate(MODEL, HOOK, Dtype.F32, Map.of())),
+        ProduceLimits.unlimited().withTokensPerSecond(tokensPerSecond));
+    TrainerApp trainer =
+        TrainerApp.create(
+            TrainerConfigLoader.parse(trainerYaml(broker, registry, published), work, Map.of()));
+    stack.runTrainer(trainer);
+    out.printf(
+        Locale.ROOT,
+        "sae-stream demo: broker %s, registry %s; producing %.0f tokens/s (d_in %d), serving"
+            + " %s (d_sae %d, k %d), training a new version every %s; burst of feature %d at %s,"
+            + " drift at %s for %s%n",
+        broker.bootstrapServers(),
+        registry.url(),
+        tokensPerSecond,
+        dIn,
+        SAE_ID,
+        dSae,
+        k,
+        CompactDuration.format(publishEvery),
+        burstFeature,
+        CompactDuration.format(burstAt),
+        CompactDuration.format(driftAt),
+        CompactDuration.format(driftFor));
     out.flush();
-    List<AutoCloseable> open = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
-    AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
-    try {
-      EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.withDefaults().start();
-      open.add(broker);
-      EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start();
-      open.add(registry);
-      createTopics(broker, topics, monitoring);
-      SchemaRegistryClient registryClient =
-          new RestSchemaRegistryClient(SchemaRegistryClientConfig.of(List.of(registry.url())));
+    return new Live(app, trainer, progress, tracker, startNanos);
+  }
 
-      StreamsAppConfig config =
-          new StreamsAppConfig(
-              new KafkaSettings(broker.bootstrapServers(), "sae-stream-demo", Map.of()),
-              new SchemaRegistrySettings(List.of(registry.url()), null, true),
-              topics,
-              new StreamsSettings(
-                  1,
-                  StreamsSettings.DEFAULT_MAX_TOKENS_PER_RECORD,
-                  work.resolve("state"),
-                  Duration.ofMillis(200),
-                  Duration.ofSeconds(5)),
-              new InferenceSettings(Device.CPU, 0, 1),
-              List.of(SaeDeployment.of(SAE_ID, saeDir).withHook(MODEL, HOOK)),
-              CheckpointSettings.following(CheckpointSettings.defaults().topic()),
-              monitoring);
-      StreamsApp app = StreamsApp.start(config, registryClient, Clock.systemUTC());
-      open.add(app);
-
-      TrainerConfig trainerConfig =
-          TrainerConfigLoader.parse(trainerYaml(broker, registry), work, Map.of());
-      TrainerApp trainer = TrainerApp.create(trainerConfig);
-      open.add(trainer);
-      threads.add(startThread("sae-stream-demo-trainer", trainer::run, failure));
-
-      long startMillis = System.currentTimeMillis();
-      DemoProgress progress =
-          DemoProgress.start(
-              broker.bootstrapServers(),
-              registryClient,
-              topics.reconstruction(),
-              monitoring.alertsTopic(),
-              startMillis);
-      open.add(progress);
-
-      GroundTruthModel model = new GroundTruthModel(GroundTruthConfig.defaults(dIn, features, 7L));
-      SequenceGenerator generator =
-          new SequenceGenerator(
-              model,
-              SequenceConfig.defaults().withTokensPerRecord(64).withSequenceIdPrefix("demo-"),
-              incidents,
-              Clock.systemUTC(),
-              7L);
-      SyntheticProducer producer =
-          SyntheticProducer.open(
-              ProducerSettings.defaults(broker.bootstrapServers(), registry.url().toString())
-                  .withTopic(topics.activations()));
-      open.add(producer::stop);
-      open.add(producer);
-      GeneratedBatchSource source =
-          new GeneratedBatchSource(
-              generator, new ActivationBatchTemplate(MODEL, HOOK, Dtype.F32, Map.of()));
-      threads.add(
-          startThread(
-              "sae-stream-demo-producer",
-              () ->
-                  producer.run(
-                      source, ProduceLimits.unlimited().withTokensPerSecond(tokensPerSecond)),
-              failure));
-      out.printf(
-          Locale.ROOT,
-          "sae-stream demo: broker %s, registry %s; producing %.0f tokens/s (d_in %d), serving"
-              + " %s (d_sae %d, k %d); burst of feature %d at %s, drift at %s for %s%n",
-          broker.bootstrapServers(),
-          registry.url(),
-          tokensPerSecond,
-          dIn,
-          SAE_ID,
-          dSae,
-          k,
-          burstFeature,
-          CompactDuration.format(burstAt),
-          CompactDuration.format(driftAt),
-          CompactDuration.format(driftFor));
-      out.flush();
-
-      long lastTokens = 0;
-      long lastNanos = System.nanoTime();
-      long deadline = duration == null ? Long.MAX_VALUE : lastNanos + duration.toNanos();
-      while (true) {
-        long wait = Math.min(progressEvery.toNanos(), deadline - System.nanoTime());
-        if (wait <= 0 || stop.await(wait, TimeUnit.NANOSECONDS)) {
-          break;
-        }
-        Throwable f = failure.get();
-        RuntimeException pf = progress.failure();
-        if (f != null || pf != null || app.failed()) {
-          throw new IllegalStateException(
-              "a demo component failed: " + (f != null ? f : pf != null ? pf : "streams app"),
-              f != null ? f : pf);
-        }
-        long now = System.nanoTime();
-        double seconds = (System.currentTimeMillis() - startMillis) / 1e3;
-        DemoProgress.Point p = progress.closeInterval(seconds);
-        long tokens = progress.totalTokens();
+  /** Runs until the deadline or a stop; returns the seconds since production started. */
+  private double loop(PrintWriter out, DemoStack stack, Live live, StopSignal stop)
+      throws InterruptedException {
+    long startNanos = live.startNanos();
+    Duration limit = duration;
+    long deadline = limit == null ? 0 : startNanos + limit.toNanos();
+    long nextProgress = startNanos + progressEvery.toNanos();
+    long lastTokens = 0;
+    long lastNanos = startNanos;
+    while (true) {
+      long now = System.nanoTime();
+      if (limit != null && now - deadline >= 0) {
+        stop.request("duration reached");
+        break;
+      }
+      long wait = Math.min(TICK.toNanos(), nextProgress - now);
+      if (limit != null) {
+        wait = Math.min(wait, deadline - now);
+      }
+      if (stop.await(Math.max(1, wait))) {
+        break;
+      }
+      checkHealth(stack, live);
+      RuleCalibration calibration = live.tracker().pollPublished();
+      if (calibration != null) {
+        printRules(out, calibration, live.tracker().previousOf(calibration));
+      }
+      now = System.nanoTime();
+      if (now - nextProgress >= 0) {
+        nextProgress += progressEvery.toNanos();
+        double seconds = (now - startNanos) / 1e9;
+        DemoProgress.Point p = live.progress().closeInterval(seconds);
+        long tokens = live.progress().totalTokens();
         double rate = (tokens - lastTokens) / ((now - lastNanos) / 1e9);
         lastTokens = tokens;
         lastNanos = now;
@@ -381,47 +610,64 @@ public final class DemoCommand implements Callable<Integer> {
             p == null ? "  -   " : String.format(Locale.ROOT, "%.4f", p.fvu()),
             p == null ? "  -   " : String.format(Locale.ROOT, "%.4f", p.relativeError()),
             p == null ? " - " : String.format(Locale.ROOT, "%.1f", p.l0()),
-            progress.lastVersion(),
-            swaps(app),
-            trainer.published().size(),
-            progress.alerts().size());
+            live.progress().lastVersion(),
+            swaps(live.app()),
+            live.trainer().published().size(),
+            live.progress().alerts().size());
         out.flush();
       }
-      double seconds = (System.currentTimeMillis() - startMillis) / 1e3;
-      out.println("sae-stream demo: stopping...");
+    }
+    if (stop.reason().startsWith("stop requested")) {
+      out.println("sae-stream demo: stop requested, shutting down (at most 10 s)...");
       out.flush();
-      producer.stop();
-      trainer.shutdown();
-      for (Thread t : threads) {
-        t.join(Duration.ofSeconds(5).toMillis());
+    }
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  private static void checkHealth(DemoStack stack, Live live) {
+    Throwable f = stack.failure();
+    RuntimeException pf = live.progress().failure();
+    if (f != null || pf != null || live.app().failed()) {
+      Throwable cause = f != null ? f : pf;
+      throw new IllegalStateException(
+          "a demo component failed: " + (cause != null ? cause : "the streams app stopped"), cause);
+    }
+  }
+
+  private static void printRules(
+      PrintWriter out, RuleCalibration c, @Nullable RuleCalibration previous) {
+    out.println("sae-stream demo: alert rules for " + c.describe(previous));
+    out.flush();
+  }
+
+  /**
+   * Waits until the app enforces {@code rules} (id to JSON) as published; false when a stop was
+   * requested first.
+   *
+   * @throws IllegalStateException when they are not in force within a minute
+   */
+  private static boolean awaitRules(StreamsApp app, Map<String, String> rules, StopSignal stop)
+      throws InterruptedException {
+    Map<String, AlertRule> expected = new HashMap<>();
+    rules.forEach((id, json) -> expected.put(id, RuleParser.parseRecord(id, json)));
+    long deadline = System.nanoTime() + RULES_TIMEOUT.toNanos();
+    while (!expected.entrySet().stream()
+        .allMatch(e -> e.getValue().equals(app.rules().current().get(e.getKey())))) {
+      if (app.failed()) {
+        throw new IllegalStateException("the streams app stopped while loading the alert rules");
       }
-      long swaps = swaps(app);
-      progress.closeInterval(seconds);
-      double to = seconds;
-      return new DemoReport(
-          seconds,
-          progress.totalTokens(),
-          progress.points(),
-          progress.perVersion(),
-          progress.alerts(),
-          swaps,
-          trainer.published().size(),
-          List.of(
-              new DemoReport.Incident(
-                  "burst of feature " + burstFeature,
-                  secondsOf(burstAt),
-                  Math.min(to, secondsOf(burstAt) + 15)),
-              new DemoReport.Incident(
-                  "drift",
-                  secondsOf(driftAt),
-                  Math.min(to, secondsOf(driftAt.plus(driftFor)) + 15))));
-    } finally {
-      closeInReverse(open);
-      Throwable f = failure.get();
-      if (f != null) {
-        LOG.warn("A demo component failed", f);
+      if (System.nanoTime() - deadline >= 0) {
+        throw new IllegalStateException(
+            "the streams app did not load the demo's alert rules "
+                + expected.keySet()
+                + " within "
+                + RULES_TIMEOUT);
+      }
+      if (stop.await(TimeUnit.MILLISECONDS.toNanos(50))) {
+        return false;
       }
     }
+    return true;
   }
 
   private static double secondsOf(Duration d) {
@@ -430,41 +676,6 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static long swaps(StreamsApp app) {
     return app.checkpointFollower().map(f -> f.metrics().swaps(SAE_ID)).orElse(0L);
-  }
-
-  private static Thread startThread(
-      String name, Runnable body, AtomicReference<@Nullable Throwable> failure) {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                body.run();
-              } catch (RuntimeException e) {
-                failure.compareAndSet(null, e);
-              }
-            },
-            name);
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  private static void closeInReverse(List<AutoCloseable> open) throws Exception {
-    Exception first = null;
-    for (int i = open.size() - 1; i >= 0; i--) {
-      try {
-        open.get(i).close();
-      } catch (Exception e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
   }
 
   private static void createTopics(
@@ -485,31 +696,8 @@ public final class DemoCommand implements Callable<Integer> {
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
   }
 
-  private String rulesYaml(int burstFeature) {
-    // The initial SAE is untrained and each published version learns its own basis, so latent
-    // `burstFeature` is not the ground-truth feature; the rule shows the mechanism, the drift rule
-    // is the one that tracks its incident.
-    return String.join(
-        "\n",
-        "rules:",
-        "  - id: " + ALERTS_RULE_BURST,
-        "    type: latent-threshold",
-        "    sae-id: " + SAE_ID,
-        "    latent: " + burstFeature,
-        "    min-activation: 5.0",
-        "    min-tokens: 8",
-        "    window: 10s",
-        "  - id: " + ALERTS_RULE_DRIFT,
-        "    type: drift",
-        "    sae-id: " + SAE_ID,
-        "    metric: fvu",
-        "    threshold: 0.9",
-        "    min-tokens: 256",
-        "    window: 10s",
-        "");
-  }
-
-  private String trainerYaml(EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry) {
+  private String trainerYaml(
+      EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path published) {
     return String.join(
         "\n",
         "kafka:",
@@ -519,6 +707,8 @@ public final class DemoCommand implements Callable<Integer> {
         "  urls: " + registry.url(),
         "runtime:",
         "  poll-timeout: 200ms",
+        // One ONNX Runtime thread, as the streams app: the demo must leave a laptop usable.
+        "  intra-op-threads: 1",
         "trainers:",
         "  - sae-id: " + SAE_ID,
         "    model-id: " + MODEL,
@@ -533,7 +723,12 @@ public final class DemoCommand implements Callable<Integer> {
         "    eval-every: 10",
         "    publish-every-tokens: 1000000000",
         "    publish-every: " + publishEvery.toMillis() + "ms",
+        "    output-dir: " + quoteYaml(published.toString()),
         "");
+  }
+
+  private static String quoteYaml(String text) {
+    return "'" + text.replace("'", "''") + "'";
   }
 
   /** A TopK SAE with random weights, written as a sae-lens directory. */

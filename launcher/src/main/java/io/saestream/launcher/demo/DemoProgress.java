@@ -6,6 +6,8 @@ import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.ReconstructionStats;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,9 +24,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the demo shows: a read_committed consumer of the reconstruction-stats and alerts topics on
- * its own daemon thread, aggregating token-weighted FVU, relative error and L0 per interval and per
- * SAE version, and the alerts seen.
+ * What the demo shows: a read_committed consumer of the reconstruction-stats, alerts and
+ * dead-letter topics on its own daemon thread. It aggregates token-weighted FVU, relative error and
+ * L0 per console interval, per second of event time (the activations' produced_at) and per SAE
+ * version, counts the batches processed and dead-lettered, and keeps the alerts.
+ *
+ * <p>Per-version means leave out the {@code excluded} spans (the drift episode), so that they
+ * measure each version on normal traffic. Times are seconds after {@code startMillis}.
  *
  * <p>Owns its consumer and thread from {@link #start} to {@link #close()}. The accessors are
  * thread-safe (synchronized).
@@ -33,12 +39,34 @@ final class DemoProgress implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DemoProgress.class);
 
-  /** Token-weighted means of one interval (or of one SAE version). */
+  /** Token-weighted means of one interval, second or SAE version, at {@code seconds}. */
   record Point(
       double seconds, long tokens, double fvu, double relativeError, double l0, long version) {}
 
-  /** An alert read from the alerts topic, at {@code seconds} after the demo started. */
-  record Alert(double seconds, String ruleId, long saeVersion, double observed, double threshold) {}
+  /**
+   * An alert read from the alerts topic.
+   *
+   * @param seconds when the app created it
+   * @param ruleId the rule that fired
+   * @param saeVersion the SAE version it was judged on
+   * @param latent the latent the rule watches, or null for reconstruction rules
+   * @param observed the value that crossed the threshold
+   * @param threshold the rule's threshold
+   */
+  record Alert(
+      double seconds,
+      String ruleId,
+      long saeVersion,
+      @Nullable Integer latent,
+      double observed,
+      double threshold) {}
+
+  /** A time span, {@code from} to {@code to} seconds. */
+  record Span(double from, double to) {
+    boolean contains(double seconds) {
+      return seconds >= from && seconds < to;
+    }
+  }
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final SpecificAvroDeserializer<ReconstructionStats> statsDeserializer;
@@ -46,14 +74,18 @@ final class DemoProgress implements AutoCloseable {
   private final String statsTopic;
   private final String alertsTopic;
   private final long startMillis;
+  private final List<Span> excluded;
   private final Thread thread;
   private volatile boolean closed;
 
   private final Accumulator interval = new Accumulator();
-  private final Map<Long, Accumulator> perVersion = new TreeMap<>();
-  private final List<Point> points = new ArrayList<>();
+  private final TreeMap<Long, Accumulator> perSecond = new TreeMap<>();
+  private final TreeMap<Long, Accumulator> perVersion = new TreeMap<>();
+  private final Map<Long, Double> firstSeen = new HashMap<>();
   private final List<Alert> alerts = new ArrayList<>();
   private long totalTokens;
+  private long processed;
+  private long deadLetters;
   private long lastVersion = -1;
   private @Nullable RuntimeException failure;
 
@@ -62,7 +94,8 @@ final class DemoProgress implements AutoCloseable {
       SchemaRegistryClient registry,
       String statsTopic,
       String alertsTopic,
-      long startMillis) {
+      long startMillis,
+      List<Span> excluded) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -75,21 +108,24 @@ final class DemoProgress implements AutoCloseable {
     this.statsTopic = statsTopic;
     this.alertsTopic = alertsTopic;
     this.startMillis = startMillis;
+    this.excluded = List.copyOf(excluded);
     this.thread = new Thread(this::readLoop, "sae-stream-demo-progress");
     this.thread.setDaemon(true);
   }
 
-  /** Assigns every partition of both topics from the beginning and starts reading. */
+  /** Assigns every partition of the three topics from the beginning and starts reading. */
   static DemoProgress start(
       String bootstrap,
       SchemaRegistryClient registry,
       String statsTopic,
       String alertsTopic,
-      long startMillis) {
+      String deadLetterTopic,
+      long startMillis,
+      List<Span> excluded) {
     DemoProgress progress =
-        new DemoProgress(bootstrap, registry, statsTopic, alertsTopic, startMillis);
+        new DemoProgress(bootstrap, registry, statsTopic, alertsTopic, startMillis, excluded);
     List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic : List.of(statsTopic, alertsTopic)) {
+    for (String topic : List.of(statsTopic, alertsTopic, deadLetterTopic)) {
       progress.consumer.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(topic, p.partition()))
           .forEach(partitions::add);
@@ -103,18 +139,20 @@ final class DemoProgress implements AutoCloseable {
   private void readLoop() {
     try {
       while (!closed) {
-        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(200));
+        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(100));
         for (ConsumerRecord<byte[], byte[]> record : polled) {
           if (record.topic().equals(statsTopic)) {
             ReconstructionStats stats = statsDeserializer.deserialize(statsTopic, record.value());
             if (stats != null) {
-              add(stats);
+              add(stats, record.timestamp());
             }
-          } else {
+          } else if (record.topic().equals(alertsTopic)) {
             FeatureAlert alert = alertDeserializer.deserialize(alertsTopic, record.value());
             if (alert != null) {
               add(alert);
             }
+          } else {
+            countDeadLetter();
           }
         }
       }
@@ -134,20 +172,33 @@ final class DemoProgress implements AutoCloseable {
     failure = e;
   }
 
-  private synchronized void add(ReconstructionStats stats) {
+  private synchronized void countDeadLetter() {
+    deadLetters++;
+  }
+
+  private synchronized void add(ReconstructionStats stats, long timestampMillis) {
     int n = stats.getNTokens();
     double relativeError = 0;
     for (Float e : stats.getRelativeError()) {
       relativeError += e;
     }
+    relativeError /= Math.max(1, n);
     double fvu = stats.getFvu();
     double l0 = stats.getMeanL0();
-    interval.add(n, fvu, relativeError / Math.max(1, n), l0);
-    perVersion
-        .computeIfAbsent(stats.getSaeVersion(), v -> new Accumulator())
-        .add(n, fvu, relativeError / Math.max(1, n), l0);
+    long version = stats.getSaeVersion();
+    double seconds = (timestampMillis - startMillis) / 1e3;
+    interval.add(n, fvu, relativeError, l0);
+    Accumulator second =
+        perSecond.computeIfAbsent((long) Math.floor(seconds), s -> new Accumulator());
+    second.add(n, fvu, relativeError, l0);
+    second.version = version;
+    firstSeen.merge(version, seconds, Math::min);
+    if (excluded.stream().noneMatch(s -> s.contains(seconds))) {
+      perVersion.computeIfAbsent(version, v -> new Accumulator()).add(n, fvu, relativeError, l0);
+    }
     totalTokens += n;
-    lastVersion = stats.getSaeVersion();
+    processed++;
+    lastVersion = version;
   }
 
   private synchronized void add(FeatureAlert alert) {
@@ -156,17 +207,17 @@ final class DemoProgress implements AutoCloseable {
             (alert.getCreatedAt().toEpochMilli() - startMillis) / 1e3,
             alert.getRuleId(),
             alert.getSaeVersion(),
+            alert.getLatentIndex(),
             alert.getObservedValue(),
             alert.getThreshold()));
   }
 
-  /** Closes the current interval at {@code seconds}; null when no tokens arrived in it. */
+  /** Closes the current console interval at {@code seconds}; null when no tokens arrived in it. */
   synchronized @Nullable Point closeInterval(double seconds) {
     if (interval.tokens == 0) {
       return null;
     }
     Point p = interval.point(seconds, lastVersion);
-    points.add(p);
     interval.reset();
     return p;
   }
@@ -176,19 +227,41 @@ final class DemoProgress implements AutoCloseable {
     return totalTokens;
   }
 
+  /** Activation batches whose reconstruction stats were read (committed) so far. */
+  synchronized long processed() {
+    return processed;
+  }
+
+  /** Records read from the dead-letter topic so far. */
+  synchronized long deadLetters() {
+    return deadLetters;
+  }
+
   /** The SAE version of the last stats read, or -1. */
   synchronized long lastVersion() {
     return lastVersion;
   }
 
-  /** The intervals closed so far. */
-  synchronized List<Point> points() {
-    return List.copyOf(points);
+  /** Means per second of event time, in time order (seconds = the middle of the second). */
+  synchronized List<Point> timeline() {
+    return perSecond.entrySet().stream()
+        .map(e -> e.getValue().point(e.getKey() + 0.5, e.getValue().version))
+        .toList();
   }
 
-  /** Means per SAE version, by version. */
+  /**
+   * Means per SAE version outside the excluded spans, by version; seconds = when the version's
+   * first batch was produced.
+   */
   synchronized List<Point> perVersion() {
-    return perVersion.entrySet().stream().map(e -> e.getValue().point(0, e.getKey())).toList();
+    return perVersion.entrySet().stream()
+        .map(e -> e.getValue().point(firstSeen.getOrDefault(e.getKey(), Double.NaN), e.getKey()))
+        .toList();
+  }
+
+  /** When each version served its first batch (event time), by version. */
+  synchronized Map<Long, Double> versionsFirstSeen() {
+    return Collections.unmodifiableMap(new TreeMap<>(firstSeen));
   }
 
   /** The alerts read so far. */
@@ -201,16 +274,24 @@ final class DemoProgress implements AutoCloseable {
     return failure;
   }
 
-  @Override
-  public void close() {
+  /** Stops reading and closes the consumer; waits up to {@code timeout} for the thread. */
+  void close(Duration timeout) {
     closed = true;
     consumer.wakeup();
     try {
-      thread.join(Duration.ofSeconds(5).toMillis());
+      thread.join(Math.max(1, timeout.toMillis()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while stopping the progress reader", e);
     }
+    if (thread.isAlive()) {
+      LOG.warn("The demo's progress reader did not stop within {}", timeout);
+    }
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(3));
   }
 
   /** Token-weighted sums. Guarded by the enclosing instance. */
@@ -221,6 +302,7 @@ final class DemoProgress implements AutoCloseable {
     private double fvu;
     private double relativeError;
     private double l0;
+    private long version = -1;
 
     void add(int n, double batchFvu, double batchRelativeError, double batchL0) {
       tokens += n;
@@ -232,10 +314,10 @@ final class DemoProgress implements AutoCloseable {
       l0 += n * batchL0;
     }
 
-    Point point(double seconds, long version) {
+    Point point(double seconds, long pointVersion) {
       double t = Math.max(1, tokens);
       double meanFvu = fvuTokens == 0 ? Double.NaN : fvu / fvuTokens;
-      return new Point(seconds, tokens, meanFvu, relativeError / t, l0 / t, version);
+      return new Point(seconds, tokens, meanFvu, relativeError / t, l0 / t, pointVersion);
     }
 
     void reset() {

@@ -27,6 +27,38 @@ class DemoCommandTest {
   }
 
   @Test
+  void helpDocumentsCtrlCAndTheExitStatusAfterASignal() {
+    assertThat(run("demo", "--help")).isZero();
+    assertThat(out.toString().replaceAll("\\s+", " "))
+        .contains("Ctrl-C (or SIGTERM) stops it cleanly within 10 s")
+        .contains("exits with 0, as --duration does");
+  }
+
+  @Test
+  void rejectsBurstFeatureTheGeneratorLacks() {
+    assertThat(run("demo", "--d-sae", "64", "--burst-feature", "32")).isEqualTo(2);
+    assertThat(err.toString()).contains("--burst-feature must be in [0, 32)");
+  }
+
+  @Test
+  void rejectsNegativeBurstFeature() {
+    assertThat(run("demo", "--burst-feature", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--burst-feature must be in [0, 256)");
+  }
+
+  @Test
+  void rejectsNonPositiveBurstMagnitude() {
+    assertThat(run("demo", "--burst-magnitude", "0")).isEqualTo(2);
+    assertThat(err.toString()).contains("--burst-magnitude must be > 0, was 0.0");
+  }
+
+  @Test
+  void rejectsNonNumericTokensPerSecond() {
+    assertThat(run("demo", "--tokens-per-second", "fast")).isEqualTo(2);
+    assertThat(err.toString()).contains("--tokens-per-second");
+  }
+
+  @Test
   void rejectsNonPositiveWidth() {
     assertThat(run("demo", "--d-in", "0")).isEqualTo(2);
     assertThat(err.toString()).contains("--d-in must be > 0");

@@ -12,13 +12,18 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The demo end to end at a small size: it must run to exit 0, swap and process tokens. */
+/**
+ * The shortened demo CI runs, end to end at a small size: it must run to exit 0, swap in trained
+ * versions that reconstruct better than the first, alert on both staged incidents, lose no batch
+ * and write the report. The schedule puts each incident a few seconds after a publication (every 8
+ * s), so that the served version is settled when it starts.
+ */
 class DemoIT {
 
   @TempDir Path reports;
 
   @Test
-  void shortDemoSwapsAndWritesAReport() throws Exception {
+  void shortDemoLearnsAlertsOnBothIncidentsAndWritesAReport() throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     var cli = SaeStreamCommand.commandLine();
@@ -39,23 +44,52 @@ class DemoIT {
             "--publish-every",
             "8s",
             "--burst-at",
-            "12s",
+            "13s",
             "--drift-at",
-            "22s",
+            "18s",
             "--drift-for",
-            "8s",
+            "6s",
             "--report-dir",
             reports.toString());
     System.out.println(out);
 
     assertThat(code).as("exit code; stderr: %s", err).isZero();
     String text = out.toString();
-    assertThat(number(text, "swaps: (\\d+)")).isGreaterThanOrEqualTo(1);
+    assertThat(number(text, "swaps: (\\d+)")).isGreaterThanOrEqualTo(2);
     assertThat(number(text, "tokens processed: (\\d+)")).isGreaterThan(0);
-    assertThat(reports.resolve("report.html")).exists();
-    assertThat(Files.readString(reports.resolve("report.html")))
-        .contains("<svg")
-        .contains("polyline");
+
+    Matcher versions =
+        Pattern.compile(
+                "first published version (\\d+): FVU ([0-9.]+); last published version (\\d+):"
+                    + " FVU ([0-9.]+)")
+            .matcher(text);
+    assertThat(versions.find()).as("per-version FVU line in the summary").isTrue();
+    assertThat(Long.parseLong(versions.group(3))).isGreaterThan(Long.parseLong(versions.group(1)));
+    assertThat(Double.parseDouble(versions.group(4)))
+        .as("the last served version reconstructs normal traffic better than the first")
+        .isLessThan(Double.parseDouble(versions.group(2)));
+
+    assertThat(
+            number(text, "alerts for burst of feature 3 at 13s \\(rule burst-feature\\): (\\d+)"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(number(text, "alerts for drift at 18s for 6s \\(rule drift-fvu\\): (\\d+)"))
+        .isGreaterThanOrEqualTo(1);
+
+    Matcher batches =
+        Pattern.compile(
+                "batches: produced (\\d+), processed (\\d+), dead-lettered (\\d+), unaccounted"
+                    + " (-?\\d+)")
+            .matcher(text);
+    assertThat(batches.find()).isTrue();
+    assertThat(Long.parseLong(batches.group(1))).isPositive();
+    assertThat(Long.parseLong(batches.group(1)))
+        .as("nothing lost: produced = processed + dead-lettered")
+        .isEqualTo(Long.parseLong(batches.group(2)) + Long.parseLong(batches.group(3)));
+
+    String html = Files.readString(reports.resolve("report.html"));
+    assertThat(html).contains("<svg").contains("polyline").contains("class=\"swap\"");
+    assertThat(html).contains("class=\"alert\"").contains("class=\"incident\"");
+    assertThat(reports.resolve("summary.txt")).exists();
   }
 
   private static long number(String text, String regex) {

@@ -1,0 +1,179 @@
+package io.saestream.launcher.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.saestream.launcher.SaeStreamCommand;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ctrl-C as a user does it, on a demo in its own JVM: SIGTERM (the demo handles SIGINT the same
+ * way) while producer, streams app and trainer are busy. The demo must exit within 10 s with status
+ * 0, without a native crash (an earlier version aborted inside ONNX Runtime, whose own shutdown
+ * hook released its environment under running sessions), and with nothing lost: every batch the
+ * producer had acknowledged was processed or dead-lettered.
+ */
+class DemoShutdownIT {
+
+  /** A progress line after the first swap: producer, streams app and trainer are all busy. */
+  private static final Pattern SWAPPED = Pattern.compile("^\\[\\s*\\d+s\\].*\\| swaps [1-9]");
+
+  private static final long STARTUP_TIMEOUT_SECONDS = 180;
+
+  @TempDir Path dir;
+
+  @Test
+  void sigtermStopsTheDemoCleanlyWithinTenSecondsAndLosesNothing() throws Exception {
+    Path stderr = dir.resolve("stderr.txt");
+    Process demo =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.saestream",
+                "-jar",
+                pathingJar().toString(),
+                "demo",
+                "--duration",
+                "10m",
+                "--d-in",
+                "64",
+                "--d-sae",
+                "256",
+                "--k",
+                "8",
+                "--publish-every",
+                "4s",
+                "--progress-every",
+                "2s",
+                "--report-dir",
+                dir.resolve("report").toString())
+            .directory(dir.toFile())
+            .redirectError(stderr.toFile())
+            .start();
+    List<String> lines = new ArrayList<>();
+    CountDownLatch busy = new CountDownLatch(1);
+    Thread reader = new Thread(() -> read(demo, lines, busy), "demo-stdout");
+    reader.start();
+    try {
+      boolean started = busy.await(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(started)
+          .as("progress from the demo; stdout %s; stderr:%n%s", snapshot(lines), tail(stderr))
+          .isTrue();
+
+      long sent = System.nanoTime();
+      // SIGTERM on Linux. Process.destroy() would also close our end of the demo's stdout, and
+      // the summary it prints while stopping would be lost.
+      assertThat(demo.toHandle().destroy()).as("SIGTERM sent").isTrue();
+      boolean exited = demo.waitFor(10, TimeUnit.SECONDS);
+      double seconds = (System.nanoTime() - sent) / 1e9;
+      reader.join(TimeUnit.SECONDS.toMillis(5));
+      String out = String.join("\n", snapshot(lines));
+      String err = Files.readString(stderr);
+      System.out.printf("demo stopped %.1f s after SIGTERM%n%s%n", seconds, out);
+
+      assertThat(exited).as("exited within 10 s of SIGTERM; stdout:%n%s", out).isTrue();
+      assertThat(demo.exitValue()).as("exit status; stderr:%n%s", err).isZero();
+      for (String crash :
+          List.of("SIGSEGV", "SIGABRT", "hs_err", "A fatal error", "terminate called")) {
+        assertThat(out + err).doesNotContain(crash);
+      }
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files.map(p -> p.getFileName().toString()))
+            .noneMatch(name -> name.startsWith("hs_err"));
+      }
+
+      assertThat(out).contains("summary").contains("stop requested (SIGTERM)");
+      Matcher batches =
+          Pattern.compile(
+                  "batches: produced (\\d+), processed (\\d+), dead-lettered (\\d+), unaccounted"
+                      + " (-?\\d+)")
+              .matcher(out);
+      assertThat(batches.find()).as("the batch accounting in the summary").isTrue();
+      long produced = Long.parseLong(batches.group(1));
+      assertThat(produced).isPositive();
+      assertThat(produced)
+          .as("nothing lost: produced = processed + dead-lettered")
+          .isEqualTo(Long.parseLong(batches.group(2)) + Long.parseLong(batches.group(3)));
+      assertThat(dir.resolve("report").resolve("report.html")).exists();
+    } finally {
+      if (demo.isAlive()) {
+        demo.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /**
+   * A jar holding only a manifest: {@code Main-Class} and, as {@code Class-Path}, this test run's
+   * class path (what surefire and failsafe do themselves). Passing that class path as {@code -cp}
+   * instead would make {@code java.class.path} longer than about 4 KB, and with that ONNX Runtime
+   * 1.29's native initialisation crashes the JVM before any demo code runs.
+   */
+  private Path pathingJar() throws IOException {
+    String classPath = System.getProperty("surefire.test.class.path");
+    if (classPath == null || classPath.isBlank()) {
+      classPath = System.getProperty("java.class.path", "");
+    }
+    List<String> urls = new ArrayList<>();
+    for (String entry : classPath.split(File.pathSeparator, -1)) {
+      if (!entry.isBlank()) {
+        // Directories end in '/' in the URI, which Class-Path needs to read them as directories.
+        urls.add(Path.of(entry).toAbsolutePath().toUri().toString());
+      }
+    }
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, SaeStreamCommand.class.getName());
+    manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", urls));
+    Path jar = dir.resolve("demo-classpath.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+      out.flush();
+    }
+    return jar;
+  }
+
+  private static void read(Process demo, List<String> lines, CountDownLatch busy) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        synchronized (lines) {
+          lines.add(line);
+        }
+        if (SWAPPED.matcher(line).find()) {
+          busy.countDown();
+        }
+      }
+    } catch (IOException e) {
+      synchronized (lines) {
+        lines.add("(reading the demo's output failed: " + e + ")");
+      }
+    }
+  }
+
+  private static String tail(Path file) throws IOException {
+    String text = Files.readString(file);
+    return text.substring(Math.max(0, text.length() - 4000));
+  }
+
+  private static List<String> snapshot(List<String> lines) {
+    synchronized (lines) {
+      return List.copyOf(lines);
+    }
+  }
+}
