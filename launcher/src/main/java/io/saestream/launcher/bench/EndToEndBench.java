@@ -9,36 +9,13 @@ import io.saestream.sae.onnx.SaeOnnxExporter;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClientConfig;
-import io.saestream.schema.serde.AvroSerdeConfig;
-import io.saestream.schema.serde.SpecificAvroDeserializer;
-import io.saestream.schema.serde.SpecificAvroSerializer;
-import io.saestream.schema.v1.ActivationBatch;
-import io.saestream.schema.v1.Dtype;
-import io.saestream.schema.v1.FeatureBatch;
-import io.saestream.streams.StreamsApp;
-import io.saestream.streams.config.Device;
-import io.saestream.streams.config.InferenceSettings;
-import io.saestream.streams.config.KafkaSettings;
-import io.saestream.streams.config.SaeDeployment;
-import io.saestream.streams.config.SchemaRegistrySettings;
-import io.saestream.streams.config.StreamsAppConfig;
-import io.saestream.streams.config.StreamsSettings;
-import io.saestream.streams.config.TopicNames;
-import io.saestream.streams.errors.DeadLetterMetrics;
-import io.saestream.streams.inference.InferenceEngine;
-import io.saestream.streams.inference.SaeSession;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -46,10 +23,13 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -58,21 +38,14 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -83,44 +56,62 @@ import picocli.CommandLine.Option;
 
 /**
  * The streams app end to end on an in-JVM KRaft broker and schema registry, against the bare
- * analyze graph, in one process: a synthetic topk SAE written as a sae-lens directory, one app
- * instance (exactly-once v2), F32 ActivationBatch records produced by a Java producer, FeatureBatch
- * records read back by a read_committed consumer.
+ * analyze graph, in one process: a synthetic topk SAE written as a sae-lens directory, app
+ * instances configured through their YAML file (exactly-once v2), F32 ActivationBatch records
+ * produced by a Java producer, FeatureBatch records read back by read_committed consumers.
  *
  * <ul>
- *   <li>Throughput, interleaved round by round: (a) the bare analyze graph, a session over the
- *       bytes the app exports, called with one record's tokens while the app is idle (half the
- *       calls before, half after each backlog); (b) a backlog of records produced at once to the
- *       running app, timed from the first committed FeatureBatch read after the last
- *       acknowledgement to the last one. Medians of each, their ratio, the ratio per round against
- *       that round's own bare calls (robust to a machine whose load drifts), and the rate inside
- *       the app (spacing of the FeatureBatch {@code produced_at} stamps), which separates the cost
- *       of processing from that of committing and reading.
+ *   <li>(a) The bare analyze graph, run the way the app runs it: as many concurrent callers as the
+ *       app has stream threads, each on one record's tokens, with the app's intra-op thread count
+ *       (see {@link BareGraph}); plus, as references, the machine's cores in either pure layout (N
+ *       callers × 1 thread, 1 caller × N threads), so that a layout choice cannot flatter the
+ *       ratio: the goal ratio is taken against the best. Steady-state samples (callers running
+ *       continuously through a window), half before, half after each round's backlogs, while the
+ *       apps are idle.
+ *   <li>(b) Per round and app, a backlog of records produced at once to the running app, timed from
+ *       the first committed FeatureBatch read after the last acknowledgement to the last one;
+ *       medians, their ratio to (a), the ratio per round against that round's own bare samples
+ *       (robust to a machine whose load drifts), the rate inside the app (spacing of the
+ *       FeatureBatch {@code produced_at} stamps), and "fully processed": until the app has
+ *       committed the ends of every topic it reads, internal repartition topics included, which
+ *       counts work done after the FeatureBatch (monitoring).
+ *   <li>With {@code --monitoring compare}, two apps on their own topics, one without and one with
+ *       monitoring (a rules file with a rule of each type, latent statistics), fed in alternating
+ *       order round by round: the added cost of monitoring, from fully processed throughput and
+ *       from process CPU time per record. {@code --compare-with} does the same for a second app
+ *       that differs by a setting (commit interval, a Kafka property): an A/B of one setting on one
+ *       machine state, for a machine shared with other work.
  *   <li>(c) Latency at a fraction of (b): records paced for a while, latency = read_committed
  *       arrival of the FeatureBatch minus the record timestamp set at send (= produced_at); the
  *       commit interval bounds it from below.
- *   <li>(d) Heap used after a GC and process RSS (VmRSS, peak VmHWM) with the app running idle.
+ *   <li>(d) Heap used after a GC and process RSS (VmRSS, peak VmHWM) with the apps idle.
  * </ul>
+ *
+ * <p>Before the rounds, warm-up rounds of the same work run for {@code --warm-up-seconds}, so that
+ * the JIT has compiled the broker, client and bench paths; the compile time left inside the rounds
+ * is printed.
  */
 @Command(
     name = "e2e",
     mixinStandardHelpOptions = true,
     description =
         "End to end through an in-JVM broker: produce -> topology -> read_committed vs the bare"
-            + " analyze graph, then latency at half load and memory.")
+            + " analyze graph in the app's thread layout, then latency at half load and memory;"
+            + " --monitoring compare adds the cost of alerting and latent statistics.")
 final class EndToEndBench implements Callable<Integer> {
 
   private static final String MODEL = "bench-model";
   private static final String HOOK = "blocks.8.hook_resid_pre";
   private static final String SAE_ID = "bench-topk";
-  private static final String APP_ID = "sae-stream-bench-e2e";
-
-  /** Distinct activation blocks cycled through, so the broker does not see one value repeated. */
-  private static final int DISTINCT_RECORDS = 8;
 
   private static final Duration WAIT_LIMIT = Duration.ofMinutes(3);
 
   private static final String THREAD_METRICS = "stream-thread-metrics";
+
+  /** Bare-graph sampling: callers settle, then are measured through a window. */
+  private static final Duration BARE_RAMP_UP = Duration.ofMillis(150);
+
+  private static final Duration BARE_WINDOW = Duration.ofMillis(600);
 
   @Option(names = "--d-in", defaultValue = "768")
   int dIn;
@@ -134,11 +125,17 @@ final class EndToEndBench implements Callable<Integer> {
   @Option(names = "--tokens", defaultValue = "256", description = "Tokens per record.")
   int tokens;
 
-  @Option(names = "--intra-op-threads", defaultValue = "2", description = "ORT intra-op threads.")
-  int intraOpThreads;
-
-  @Option(names = "--stream-threads", defaultValue = "1", description = "Kafka Streams threads.")
+  @Option(
+      names = "--stream-threads",
+      defaultValue = "2",
+      description = "streams.threads of each app (and concurrent callers of the bare graph).")
   int streamThreads;
+
+  @Option(
+      names = "--intra-op-threads",
+      defaultValue = "1",
+      description = "inference.intra-op-threads of each app (and of the bare graph).")
+  int intraOpThreads;
 
   @Option(names = "--partitions", defaultValue = "0", description = "0 = one per stream thread.")
   int partitions;
@@ -146,31 +143,65 @@ final class EndToEndBench implements Callable<Integer> {
   @Option(
       names = "--commit-interval-ms",
       defaultValue = "100",
-      description = "commit.interval.ms: with exactly-once, how long outputs wait to be visible.")
+      description = "streams.commit-interval: with exactly-once, how long outputs wait.")
   int commitIntervalMs;
+
+  @Option(
+      names = "--kafka-property",
+      description =
+          "kafka.properties entry of the apps, KEY=VALUE (repeatable), e.g."
+              + " main.consumer.max.partition.fetch.bytes=8388608.")
+  Map<String, String> kafkaProperties = new LinkedHashMap<>();
+
+  @Option(
+      names = "--monitoring",
+      defaultValue = "off",
+      description =
+          "off: the app without monitoring; on: with it; compare: both side by side, fed in"
+              + " alternating order.")
+  String monitoring;
+
+  @Option(
+      names = "--compare-with",
+      description =
+          "Adds a second app without monitoring, named tuned, that differs by these settings,"
+              + " KEY=VALUE (repeatable): commit-interval-ms=N or kafka.<property>=V; it is fed in"
+              + " alternating order with the first, as with --monitoring compare.")
+  Map<String, String> compareWith = new LinkedHashMap<>();
 
   @Option(names = "--rounds", defaultValue = "5", description = "Throughput rounds.")
   int rounds;
 
-  @Option(names = "--bare-calls", defaultValue = "12", description = "Bare calls per round.")
-  int bareCalls;
+  @Option(
+      names = "--bare-samples",
+      defaultValue = "4",
+      description =
+          "Bare-graph samples per layout and round, half before and half after the backlogs"
+              + " (each: the callers run continuously, measured over 0.6 s).")
+  int bareSamples;
 
   @Option(
       names = "--round-seconds",
       defaultValue = "6",
-      description = "Backlog per round, in seconds of bare-graph work.")
+      description = "Backlog per round and app, in seconds of bare-graph work.")
   double roundSeconds;
+
+  @Option(
+      names = "--warm-up-seconds",
+      defaultValue = "60",
+      description = "Warm-up rounds (backlogs and bare samples) run at least this long.")
+  double warmUpSeconds;
 
   @Option(
       names = "--latency-seconds",
       defaultValue = "20",
-      description = "How long records are paced.")
+      description = "How long records are paced, per app.")
   double latencySeconds;
 
   @Option(
       names = "--latency-load",
       defaultValue = "0.5",
-      description = "Paced rate as a fraction of the measured end-to-end throughput.")
+      description = "Paced rate as a fraction of the first app's end-to-end throughput.")
   double latencyLoad;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -194,19 +225,63 @@ final class EndToEndBench implements Callable<Integer> {
     requirePositive("--k", k);
     requirePositive("--tokens", tokens);
     requirePositive("--stream-threads", streamThreads);
+    requirePositive("--intra-op-threads", intraOpThreads);
     requirePositive("--commit-interval-ms", commitIntervalMs);
     requirePositive("--rounds", rounds);
-    requirePositive("--bare-calls", bareCalls);
+    requirePositive("--bare-samples", bareSamples);
     requirePositive("--round-seconds", roundSeconds);
     requirePositive("--latency-seconds", latencySeconds);
-    if (intraOpThreads < 0 || partitions < 0) {
+    if (!(warmUpSeconds >= 0)) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--intra-op-threads and --partitions must be >= 0");
+          spec.commandLine(), "--warm-up-seconds must be >= 0, was " + warmUpSeconds);
+    }
+    if (partitions < 0) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--partitions must be >= 0, was " + partitions);
     }
     if (!(latencyLoad > 0 && latencyLoad <= 1)) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--latency-load must be in (0, 1], was " + latencyLoad);
     }
+    if (!List.of("off", "on", "compare").contains(monitoring)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--monitoring must be off, on or compare, was '" + monitoring + "'");
+    }
+    if (!compareWith.isEmpty() && !monitoring.equals("off")) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--compare-with needs --monitoring off");
+    }
+    tunedVariant();
+  }
+
+  /** The variant --compare-with describes, or null without it; checks its keys. */
+  private BenchApp.@Nullable Variant tunedVariant() {
+    if (compareWith.isEmpty()) {
+      return null;
+    }
+    Duration interval = null;
+    Map<String, String> properties = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : compareWith.entrySet()) {
+      if (e.getKey().equals("commit-interval-ms")) {
+        try {
+          interval = Duration.ofMillis(Long.parseLong(e.getValue()));
+        } catch (NumberFormatException ex) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--compare-with commit-interval-ms must be a number, was '" + e.getValue() + "'");
+        }
+        requirePositive("--compare-with commit-interval-ms", (double) interval.toMillis());
+      } else if (e.getKey().startsWith("kafka.") && e.getKey().length() > "kafka.".length()) {
+        properties.put(e.getKey().substring("kafka.".length()), e.getValue());
+      } else {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "--compare-with keys are commit-interval-ms and kafka.<property>, was '"
+                + e.getKey()
+                + "'");
+      }
+    }
+    return new BenchApp.Variant("tuned", null, interval, properties);
   }
 
   private void requirePositive(String option, double value) {
@@ -223,269 +298,651 @@ final class EndToEndBench implements Callable<Integer> {
     Path saeDir = work.resolve("sae");
     AnalyzeBench.syntheticTopK(dIn, dSae, k).write(saeDir);
     byte[] model = exportLikeTheApp(saeDir);
-    InferenceSettings inference = new InferenceSettings(Device.CPU, 0, intraOpThreads);
     long recordBytes = (long) tokens * dIn * Float.BYTES;
     // The broker's default limit (message.max.bytes ≈ 1 MiB) holds one 256 × 768 float32 record
-    // (786 KiB + ~100 B of Avro); raise it per topic, and the producer's, for larger --tokens.
+    // (786 KiB + a few KiB of Avro); raise it per topic, and the producer's, for larger --tokens.
     int maxMessageBytes = (int) Math.max(1 << 20, 2 * recordBytes + (64 << 10));
+    int topicPartitions = partitions == 0 ? streamThreads : partitions;
+    BenchApp.Shared shared =
+        new BenchApp.Shared(
+            saeDir,
+            SAE_ID,
+            MODEL,
+            HOOK,
+            streamThreads,
+            intraOpThreads,
+            topicPartitions,
+            Math.max(tokens, 4096),
+            maxMessageBytes,
+            Duration.ofMillis(commitIntervalMs),
+            Map.copyOf(kafkaProperties));
+    List<BenchApp.Variant> variants = new ArrayList<>();
+    if (!monitoring.equals("on")) {
+      variants.add(BenchApp.Variant.of("plain", null));
+    }
+    if (!monitoring.equals("off")) {
+      Path rules = work.resolve("rules.yaml");
+      Files.writeString(rules, rulesFile(), StandardCharsets.UTF_8);
+      variants.add(BenchApp.Variant.of("monitored", rules));
+    }
+    BenchApp.Variant tuned = tunedVariant();
+    if (tuned != null) {
+      variants.add(tuned);
+    }
 
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.withDefaults().start();
-        EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start();
-        InferenceEngine engine = InferenceEngine.create(inference)) {
+        EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start()) {
       SchemaRegistryClient registryClient =
           new RestSchemaRegistryClient(SchemaRegistryClientConfig.of(List.of(registry.url())));
-      TopicNames topics = TopicNames.defaults();
-      int topicPartitions = partitions == 0 ? streamThreads : partitions;
-      createTopics(broker, topics, topicPartitions, maxMessageBytes);
-      StreamsAppConfig config =
-          new StreamsAppConfig(
-              new KafkaSettings(broker.bootstrapServers(), APP_ID, Map.of()),
-              new SchemaRegistrySettings(List.of(registry.url()), null, true),
-              topics,
-              new StreamsSettings(
-                  streamThreads,
-                  Math.max(tokens, StreamsSettings.DEFAULT_MAX_TOKENS_PER_RECORD),
-                  work.resolve("state"),
-                  Duration.ofMillis(commitIntervalMs),
-                  Duration.ofSeconds(30)),
-              inference,
-              List.of(SaeDeployment.of(SAE_ID, saeDir).withHook(MODEL, HOOK)));
-      Records records = new Records(registryClient, topics.activations());
-      SaeSession bare = engine.openSession("bare-" + SAE_ID, model);
-      try (StreamsApp app = StreamsApp.start(config, registryClient, Clock.systemUTC());
-          KafkaProducer<byte[], byte[]> producer =
-              producer(broker.bootstrapServers(), maxMessageBytes);
-          FeatureReader reader =
-              FeatureReader.start(
-                  broker.bootstrapServers(), topics.features(), registryClient, tokens)) {
-        awaitRunning(app);
-        String loadAtStart = loadAverage();
-        FloatBuffer x = directFloats(activations(0));
-        double[] warm = new double[5];
-        for (int i = 0; i < warm.length; i++) {
-          warm[i] = timeBare(bare, x);
+      List<BenchApp> apps = new ArrayList<>();
+      List<BareGraph> bares = new ArrayList<>();
+      try (KafkaProducer<byte[], byte[]> producer =
+          producer(broker.bootstrapServers(), maxMessageBytes)) {
+        for (BenchApp.Variant v : variants) {
+          apps.add(
+              BenchApp.start(
+                  v,
+                  shared,
+                  broker,
+                  registry.url().toString(),
+                  registryClient,
+                  work,
+                  tokens,
+                  WAIT_LIMIT));
         }
-        // Sizes the backlogs: --round-seconds of bare-graph work each.
-        double warmTokensPerSecond = tokens / median(warm) * 1e3;
-        int perRound = Math.max(10, (int) Math.ceil(warmTokensPerSecond * roundSeconds / tokens));
-        int warmUp = Math.max(5, perRound / 2);
-        err.printf(Locale.ROOT, "warm-up: %d records through the app%n", warmUp);
-        err.flush();
-        produceAndAwait(app, producer, reader, records, warmUp);
-
-        // Each round: half the bare calls, a backlog drained by the app, the other half; so that
-        // both see the same machine (the bare calls run while the app is idle).
-        double[] bareMs = new double[rounds * bareCalls];
-        double[] e2eTokensPerSecond = new double[rounds];
-        double[] appTokensPerSecond = new double[rounds];
-        double[] pairedRatios = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-          int from = r * bareCalls;
-          int half = bareCalls / 2;
-          for (int c = 0; c < half; c++) {
-            bareMs[from + c] = timeBare(bare, x);
+        bares.add(BareGraph.open(model, streamThreads, intraOpThreads, tokens, dIn, k));
+        // References: the machine's cores in either pure layout, so that a layout choice cannot
+        // flatter the ratio (the goal ratio is taken against the best bare layout measured).
+        int cores = Runtime.getRuntime().availableProcessors();
+        Set<String> measured =
+            new HashSet<>(Set.of(BareGraph.layout(streamThreads, intraOpThreads)));
+        for (int[] layout : new int[][] {{cores, 1}, {1, cores}}) {
+          if (measured.add(BareGraph.layout(layout[0], layout[1]))) {
+            bares.add(BareGraph.open(model, layout[0], layout[1], tokens, dIn, k));
           }
-          Drain drain = drainBacklog(app, producer, reader, records, perRound);
-          for (int c = half; c < bareCalls; c++) {
-            bareMs[from + c] = timeBare(bare, x);
-          }
-          double roundBareTokensPerSecond =
-              tokens / median(Arrays.copyOfRange(bareMs, from, from + bareCalls)) * 1e3;
-          e2eTokensPerSecond[r] = drain.endToEndTokensPerSecond();
-          appTokensPerSecond[r] = drain.inAppTokensPerSecond();
-          pairedRatios[r] = e2eTokensPerSecond[r] / roundBareTokensPerSecond;
-          err.printf(
-              Locale.ROOT,
-              "round %d/%d: bare %.0f, in-app %.0f, end to end %.0f tokens/s (%d records)%n",
-              r + 1,
-              rounds,
-              roundBareTokensPerSecond,
-              appTokensPerSecond[r],
-              e2eTokensPerSecond[r],
-              perRound);
-          err.flush();
         }
-        // Read now: the metrics' rolling windows (2 × 30 s) then cover the last rounds.
-        Inside inside = Inside.read(app.kafkaStreams());
-        bare.close(); // its copy of the weights must not count in the memory figures below
-
-        double recordsPerSecond = latencyLoad * median(e2eTokensPerSecond) / tokens;
-        err.printf(
-            Locale.ROOT, "latency: %.2f records/s for %.0f s%n", recordsPerSecond, latencySeconds);
-        err.flush();
-        long[] latencies = pacedLatencies(app, producer, reader, records, recordsPerSecond);
-        Memory memory = Memory.measure();
-
-        print(
-            out,
-            engine.provider().toString(),
-            topicPartitions,
-            loadAtStart,
-            new Throughput(bareMs, e2eTokensPerSecond, appTokensPerSecond, pairedRatios, perRound),
-            inside,
-            recordsPerSecond,
-            latencies,
-            memory);
+        ActivationRecords records = new ActivationRecords(registryClient, MODEL, HOOK, tokens, dIn);
+        measure(out, err, apps, bares, producer, records, topicPartitions, broker);
       } finally {
-        bare.close();
+        closeAll(bares, apps);
       }
     }
   }
 
-  private void print(
+  private void measure(
       PrintWriter out,
-      String provider,
+      PrintWriter err,
+      List<BenchApp> apps,
+      List<BareGraph> bares,
+      KafkaProducer<byte[], byte[]> producer,
+      ActivationRecords records,
       int topicPartitions,
-      String loadAtStart,
-      Throughput t,
-      Inside inside,
-      double recordsPerSecond,
-      long[] latencies,
-      Memory memory) {
+      EmbeddedKafkaBroker broker)
+      throws Exception {
+    String loadAtStart = ProcessFigures.loadAverage();
+    // Sizes the backlogs from the app layout: --round-seconds of bare-graph work each.
+    for (BareGraph bare : bares) {
+      bare.sample(BARE_RAMP_UP, BARE_WINDOW);
+    }
+    double warmTokensPerSecond = bares.get(0).sample(BARE_RAMP_UP, BARE_WINDOW).tokensPerSecond();
+    int perRound = Math.max(10, (int) Math.ceil(warmTokensPerSecond * roundSeconds / tokens));
+    // Rounds of the real work until --warm-up-seconds have passed: the JIT keeps compiling the
+    // broker, Kafka client, Avro and bench paths for a minute or more, and its compiler threads
+    // would otherwise share the cores with the measured rounds (steady state is what a
+    // long-running app sees; the compile time left in the rounds is printed).
+    long warmUntil = System.nanoTime() + (long) (warmUpSeconds * 1e9);
+    int warmRounds = 0;
+    do {
+      warmRounds++;
+      err.printf(
+          Locale.ROOT,
+          "warm-up round %d: %d records per app, bare samples%n",
+          warmRounds,
+          perRound);
+      err.flush();
+      for (BenchApp app : apps) {
+        drain(app, producer, records, perRound, "warm" + warmRounds);
+      }
+      for (BareGraph bare : bares) {
+        bare.sample(BARE_RAMP_UP, BARE_WINDOW);
+      }
+    } while (System.nanoTime() < warmUntil);
+
+    long jitAtStart = jitMillis();
+    int layouts = bares.size();
+    double[][] bareRound = new double[layouts][rounds];
+    List<List<Double>> bareAll = new ArrayList<>();
+    List<List<Double>> callMsAll = new ArrayList<>();
+    for (int l = 0; l < layouts; l++) {
+      bareAll.add(new ArrayList<>());
+      callMsAll.add(new ArrayList<>());
+    }
+    Drain[][] drains = new Drain[apps.size()][rounds];
+    for (int r = 0; r < rounds; r++) {
+      List<List<Double>> thisRound = new ArrayList<>();
+      for (int l = 0; l < layouts; l++) {
+        thisRound.add(new ArrayList<>());
+      }
+      int half = Math.max(1, bareSamples / 2);
+      sampleBare(bares, half, thisRound, callMsAll);
+      for (int a = 0; a < apps.size(); a++) {
+        // Alternate which app goes first, so neither always follows the other's backlog.
+        int index = r % 2 == 0 ? a : apps.size() - 1 - a;
+        BenchApp app = apps.get(index);
+        drains[index][r] = drain(app, producer, records, perRound, "r" + r);
+      }
+      sampleBare(bares, Math.max(1, bareSamples - half), thisRound, callMsAll);
+      StringBuilder line = new StringBuilder();
+      line.append(String.format(Locale.ROOT, "round %d/%d: bare", r + 1, rounds));
+      for (int l = 0; l < layouts; l++) {
+        bareRound[l][r] = median(thisRound.get(l));
+        bareAll.get(l).addAll(thisRound.get(l));
+        line.append(String.format(Locale.ROOT, " %.0f", bareRound[l][r]));
+      }
+      for (int a = 0; a < apps.size(); a++) {
+        Drain d = drains[a][r];
+        line.append(
+            String.format(
+                Locale.ROOT,
+                "; %s in-app %.0f, end to end %.0f, fully processed %.0f tokens/s",
+                apps.get(a).variant().name(),
+                d.inAppTokensPerSecond(),
+                d.endToEndTokensPerSecond(),
+                d.settledTokensPerSecond()));
+      }
+      err.println(line.append(String.format(Locale.ROOT, " (%d records)", perRound)));
+      err.flush();
+    }
+    long jitDuringRounds = jitMillis() - jitAtStart;
+    // Read now: the metrics' rolling windows (2 × 30 s) then cover the last rounds.
+    List<Inside> inside = new ArrayList<>();
+    for (BenchApp app : apps) {
+      inside.add(Inside.read(app.app().kafkaStreams()));
+    }
+    for (BareGraph bare : bares) {
+      bare.close(); // their copies of the weights must not count in the memory figures below
+    }
+
+    double firstEndToEnd = median(column(drains[0], Drain::endToEndTokensPerSecond));
+    double recordsPerSecond = latencyLoad * firstEndToEnd / tokens;
+    List<long[]> latencies = new ArrayList<>();
+    for (BenchApp app : apps) {
+      err.printf(
+          Locale.ROOT,
+          "latency (%s): %.2f records/s for %.0f s%n",
+          app.variant().name(),
+          recordsPerSecond,
+          latencySeconds);
+      err.flush();
+      latencies.add(pacedLatencies(app, producer, records, recordsPerSecond));
+    }
+    List<Long> alerts = new ArrayList<>();
+    List<Integer> rules = new ArrayList<>();
+    for (BenchApp app : apps) {
+      boolean monitored = app.variant().monitored();
+      alerts.add(monitored ? countRecords(broker.bootstrapServers(), app.alertsTopic()) : 0);
+      rules.add(monitored ? app.app().rules().current().size() : 0);
+    }
+    ProcessFigures.Memory memory = ProcessFigures.Memory.measure();
+
+    Report report =
+        new Report(
+            bares.stream().map(BareGraph::layout).toList(),
+            bareAll,
+            callMsAll,
+            bareRound,
+            apps.stream().map(a -> a.variant().name()).toList(),
+            drains,
+            inside,
+            alerts,
+            rules,
+            perRound,
+            recordsPerSecond,
+            latencies,
+            memory,
+            loadAtStart,
+            topicPartitions,
+            jitDuringRounds);
+    print(out, report);
+  }
+
+  private void sampleBare(
+      List<BareGraph> bares,
+      int samples,
+      List<List<Double>> tokensPerSecond,
+      List<List<Double>> callMs)
+      throws InterruptedException {
+    for (int s = 0; s < samples; s++) {
+      for (int l = 0; l < bares.size(); l++) {
+        BareGraph.Sample sample = bares.get(l).sample(BARE_RAMP_UP, BARE_WINDOW);
+        tokensPerSecond.get(l).add(sample.tokensPerSecond());
+        callMs.get(l).addAll(sample.callMs());
+      }
+    }
+  }
+
+  /** Throughputs of one drained backlog, in tokens/s, and process CPU per record. */
+  private record Drain(
+      double endToEndTokensPerSecond,
+      double inAppTokensPerSecond,
+      double settledTokensPerSecond,
+      double cpuMsPerRecord) {}
+
+  /**
+   * Produces {@code count} records at once and measures how fast the app drains them: end to end,
+   * from the first committed FeatureBatch read after the last acknowledgement to the last one;
+   * fully processed, to when the app had committed the ends of all its inputs; in the app, from the
+   * spacing of the {@code produced_at} of the FeatureBatch records it made after that
+   * acknowledgement; and the process CPU time from the acknowledgement to fully processed, per
+   * FeatureBatch made in that time.
+   */
+  private Drain drain(
+      BenchApp app,
+      KafkaProducer<byte[], byte[]> producer,
+      ActivationRecords records,
+      int count,
+      String stream)
+      throws Exception {
+    FeatureReader reader = app.reader();
+    long target = reader.count() + count;
+    List<Future<?>> sent = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sent.add(
+          producer.send(
+              records.record(
+                  app.activationsTopic(),
+                  app.variant().name() + "-" + stream,
+                  i,
+                  Instant.ofEpochMilli(System.currentTimeMillis()))));
+    }
+    for (Future<?> f : sent) {
+      f.get();
+    }
+    long ackNanos = System.nanoTime();
+    long ackWallMs = System.currentTimeMillis();
+    double cpuAtAck = ProcessFigures.cpuTimeMs();
+    reader.awaitCount(target, app.app(), () -> null);
+    BenchApp.Settled settled = app.awaitSettled(WAIT_LIMIT);
+    double cpuAtEnd = ProcessFigures.cpuTimeMs();
+
+    FeatureReader.Arrival first = reader.firstArrivalAfter(ackNanos);
+    FeatureReader.Arrival last = reader.arrivalReaching(target);
+    long drained = last.count() - first.count();
+    if (first.nanos() >= last.nanos() || drained < count / 2) {
+      throw new IllegalStateException(
+          "the app kept up with the producer ("
+              + drained
+              + " of "
+              + count
+              + " records left after the last acknowledgement): raise --round-seconds");
+    }
+    long[] madeAt = reader.producedAtMs(target - count, target);
+    Arrays.sort(madeAt);
+    int firstAfter = 0;
+    while (firstAfter < madeAt.length && madeAt[firstAfter] < ackWallMs) {
+      firstAfter++;
+    }
+    int made = madeAt.length - firstAfter;
+    double inApp =
+        made < 2
+            ? Double.NaN
+            : (made - 1)
+                * (double) tokens
+                / ((madeAt[madeAt.length - 1] - madeAt[firstAfter]) / 1e3);
+    long settledNanos = Math.max(settled.settledNanos(), last.nanos());
+    return new Drain(
+        drained * (double) tokens / ((last.nanos() - first.nanos()) / 1e9),
+        inApp,
+        drained * (double) tokens / ((settledNanos - first.nanos()) / 1e9),
+        made == 0 ? Double.NaN : (cpuAtEnd - cpuAtAck) / made);
+  }
+
+  /** Sends records at {@code recordsPerSecond} and returns their latencies in ms, sorted. */
+  private long[] pacedLatencies(
+      BenchApp app,
+      KafkaProducer<byte[], byte[]> producer,
+      ActivationRecords records,
+      double recordsPerSecond)
+      throws Exception {
+    FeatureReader reader = app.reader();
+    int count = Math.max(1, (int) Math.round(recordsPerSecond * latencySeconds));
+    long first = reader.count();
+    AtomicInteger next = new AtomicInteger();
+    AtomicReference<@Nullable Exception> failure = new AtomicReference<>();
+    ScheduledExecutorService pacer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-e2e-pacer");
+              t.setDaemon(true);
+              return t;
+            });
+    String stream = app.variant().name() + "-latency";
+    Runnable sendNext =
+        () -> {
+          int i = next.getAndIncrement();
+          if (i >= count) {
+            return;
+          }
+          try {
+            // A fresh record per send: produced_at and the record timestamp are the send time.
+            // Send failures arrive in the callback, not through the returned future.
+            Future<?> unused =
+                producer.send(
+                    records.record(
+                        app.activationsTopic(),
+                        stream,
+                        i,
+                        Instant.ofEpochMilli(System.currentTimeMillis())),
+                    (metadata, e) -> {
+                      if (e != null) {
+                        failure.compareAndSet(null, e);
+                      }
+                    });
+          } catch (RuntimeException e) {
+            failure.compareAndSet(null, e);
+          }
+        };
+    ScheduledFuture<?> pacing =
+        pacer.scheduleAtFixedRate(
+            sendNext, 0, Math.round(1e9 / recordsPerSecond), TimeUnit.NANOSECONDS);
+    try {
+      reader.awaitCount(first + count, app.app(), failure::get);
+    } finally {
+      pacing.cancel(false);
+      pacer.shutdownNow();
+    }
+    long[] latencies = reader.latenciesMs(first, first + count);
+    Arrays.sort(latencies);
+    return latencies;
+  }
+
+  /** Everything measured, for {@link #print}; arrays are owned, not copied. */
+  private static final class Report {
+    final List<String> layouts;
+    final List<List<Double>> bareTokensPerSecond;
+    final List<List<Double>> bareCallMs;
+    final double[][] bareRound;
+    final List<String> apps;
+    final Drain[][] drains;
+    final List<Inside> inside;
+    final List<Long> alerts;
+    final List<Integer> rules;
+    final int recordsPerRound;
+    final double pacedRecordsPerSecond;
+    final List<long[]> latencies;
+    final ProcessFigures.Memory memory;
+    final String loadAtStart;
+    final int partitions;
+    final long jitMillis;
+
+    Report(
+        List<String> layouts,
+        List<List<Double>> bareTokensPerSecond,
+        List<List<Double>> bareCallMs,
+        double[][] bareRound,
+        List<String> apps,
+        Drain[][] drains,
+        List<Inside> inside,
+        List<Long> alerts,
+        List<Integer> rules,
+        int recordsPerRound,
+        double pacedRecordsPerSecond,
+        List<long[]> latencies,
+        ProcessFigures.Memory memory,
+        String loadAtStart,
+        int partitions,
+        long jitMillis) {
+      this.layouts = layouts;
+      this.bareTokensPerSecond = bareTokensPerSecond;
+      this.bareCallMs = bareCallMs;
+      this.bareRound = bareRound;
+      this.apps = apps;
+      this.drains = drains;
+      this.inside = inside;
+      this.alerts = alerts;
+      this.rules = rules;
+      this.recordsPerRound = recordsPerRound;
+      this.pacedRecordsPerSecond = pacedRecordsPerSecond;
+      this.latencies = latencies;
+      this.memory = memory;
+      this.loadAtStart = loadAtStart;
+      this.partitions = partitions;
+      this.jitMillis = jitMillis;
+    }
+  }
+
+  private void print(PrintWriter out, Report r) {
     long recordBytes = (long) tokens * dIn * Float.BYTES;
     out.printf(
         Locale.ROOT,
         "sae-stream bench e2e  %s, %s (%d CPUs), Java %s; 1-min load average %s at start,"
             + " %s at end (anything above ~1 means other processes shared the CPUs)%n",
         LocalDate.now(ZoneOffset.UTC),
-        cpuModel(),
+        ProcessFigures.cpuModel(),
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
-        loadAtStart,
-        loadAverage());
+        r.loadAtStart,
+        ProcessFigures.loadAverage());
     out.printf(
         Locale.ROOT,
-        "  topk d_in=%d d_sae=%d k=%d; %d-token F32 records (%d KiB); %s, ORT intra-op threads"
-            + " %d, %d stream thread(s), %d partition(s)%n",
+        "  topk d_in=%d d_sae=%d k=%d; %d-token F32 records (%d KiB, with token ids and text);"
+            + " CPU; per app %s, %d partition(s)%n",
         dIn,
         dSae,
         k,
         tokens,
         recordBytes >> 10,
-        provider,
-        intraOpThreads,
-        streamThreads,
-        topicPartitions);
+        BareGraph.layout(streamThreads, intraOpThreads)
+            .replace("caller", "stream thread")
+            .replace("intra-op", "ORT intra-op"),
+        r.partitions);
     out.printf(
         Locale.ROOT,
-        "  exactly_once_v2, commit.interval.ms=%d; in-JVM KRaft broker and schema registry in"
-            + " the same process%n",
-        commitIntervalMs);
+        "  exactly_once_v2, commit.interval.ms=%d, kafka.properties %s; in-JVM KRaft broker and"
+            + " schema registry in the same process; JIT compiling during the rounds: %.1f s%n",
+        commitIntervalMs,
+        kafkaProperties.isEmpty() ? "{}" : kafkaProperties,
+        r.jitMillis / 1e3);
+    out.printf(Locale.ROOT, "  (a) bare analyze graph, %d-token calls:%n", tokens);
+    double bestBare = 0;
+    for (int l = 0; l < r.layouts.size(); l++) {
+      double tps = median(r.bareTokensPerSecond.get(l));
+      bestBare = Math.max(bestBare, tps);
+      out.printf(
+          Locale.ROOT,
+          "      %-32s: %6.0f tokens/s, call %.1f ms (medians of %d samples, %d calls)%s%n",
+          r.layouts.get(l),
+          tps,
+          median(r.bareCallMs.get(l)),
+          r.bareTokensPerSecond.get(l).size(),
+          r.bareCallMs.get(l).size(),
+          l == 0 ? "  <- the app's layout" : "  (reference: the machine's cores)");
+    }
+    double appBare = median(r.bareTokensPerSecond.get(0));
+    for (int a = 0; a < r.apps.size(); a++) {
+      Drain[] d = r.drains[a];
+      double e2e = median(column(d, Drain::endToEndTokensPerSecond));
+      double[] paired = new double[rounds];
+      for (int i = 0; i < rounds; i++) {
+        double best = 0;
+        for (int l = 0; l < r.layouts.size(); l++) {
+          best = Math.max(best, r.bareRound[l][i]);
+        }
+        paired[i] = d[i].endToEndTokensPerSecond() / best;
+      }
+      out.printf(
+          Locale.ROOT,
+          "  (b) end to end, %s app: %.0f tokens/s (median of rounds %s; %d records each,"
+              + " produce -> topology -> read_committed)%n",
+          r.apps.get(a),
+          e2e,
+          format(column(d, Drain::endToEndTokensPerSecond)),
+          r.recordsPerRound);
+      out.printf(
+          Locale.ROOT,
+          "      ratio to (a)       : %.3f against the app's layout, %.3f against the best bare"
+              + " layout (goal >= 0.8); per round, against that round's best bare: %s (median"
+              + " %.3f)%n",
+          e2e / appBare,
+          e2e / bestBare,
+          format(paired, "%.3f"),
+          median(paired));
+      out.printf(
+          Locale.ROOT,
+          "      in the app         : %.0f tokens/s (median of rounds %s; spacing of the"
+              + " FeatureBatch produced_at stamps, i.e. before commit and read)%n",
+          median(column(d, Drain::inAppTokensPerSecond)),
+          format(column(d, Drain::inAppTokensPerSecond)));
+      out.printf(
+          Locale.ROOT,
+          "      fully processed    : %.0f tokens/s (median of rounds %s; until every input and"
+              + " internal topic was committed); process CPU %.1f ms per record%n",
+          median(column(d, Drain::settledTokensPerSecond)),
+          format(column(d, Drain::settledTokensPerSecond)),
+          median(column(d, Drain::cpuMsPerRecord)));
+      Inside in = r.inside.get(a);
+      out.printf(
+          Locale.ROOT,
+          "      stream threads     : ORT call %.1f ms avg (bare median %.1f ms); time processing"
+              + " %.0f%%, committing %.0f%% (%.1f ms avg), polling %.0f%% (Kafka Streams metrics over"
+              + " the last ~60 s, idle periods included)%n",
+          in.inferenceMs(),
+          median(r.bareCallMs.get(0)),
+          in.processRatio() * 100,
+          in.commitRatio() * 100,
+          in.commitMs(),
+          in.pollRatio() * 100);
+      if (r.apps.get(a).equals("monitored")) {
+        out.printf(
+            Locale.ROOT,
+            "      alerts             : %d FeatureAlert records over the whole run, %d rules in"
+                + " force%n",
+            r.alerts.get(a),
+            r.rules.get(a));
+      }
+    }
+    if (r.apps.size() == 2 && r.apps.get(1).equals("tuned")) {
+      Drain[] plain = r.drains[0];
+      Drain[] tuned = r.drains[1];
+      double[] gain = new double[rounds];
+      double[] cpu = new double[rounds];
+      for (int i = 0; i < rounds; i++) {
+        gain[i] = tuned[i].settledTokensPerSecond() / plain[i].settledTokensPerSecond() - 1;
+        cpu[i] = tuned[i].cpuMsPerRecord() / plain[i].cpuMsPerRecord() - 1;
+      }
+      out.printf(
+          Locale.ROOT,
+          "  tuned (%s) vs plain : %+.1f%% fully processed tokens/s (per round %s), %+.1f%%"
+              + " process CPU per record (per round %s)%n",
+          compareWith,
+          median(gain) * 100,
+          format(scale(gain, 100), "%+.1f%%"),
+          median(cpu) * 100,
+          format(scale(cpu, 100), "%+.1f%%"));
+    }
+    if (r.apps.size() == 2 && r.apps.get(1).equals("monitored")) {
+      Drain[] plain = r.drains[0];
+      Drain[] monitored = r.drains[1];
+      double[] added = new double[rounds];
+      double[] addedCpu = new double[rounds];
+      for (int i = 0; i < rounds; i++) {
+        added[i] = plain[i].settledTokensPerSecond() / monitored[i].settledTokensPerSecond() - 1;
+        addedCpu[i] = monitored[i].cpuMsPerRecord() / plain[i].cpuMsPerRecord() - 1;
+      }
+      out.printf(
+          Locale.ROOT,
+          "  monitoring cost        : +%.1f%% time per record fully processed (per round %s;"
+              + " goal <= +15%%), +%.1f%% process CPU per record (per round %s)%n",
+          median(added) * 100,
+          format(scale(added, 100), "%+.1f%%"),
+          median(addedCpu) * 100,
+          format(scale(addedCpu, 100), "%+.1f%%"));
+    }
+    for (int a = 0; a < r.apps.size(); a++) {
+      long[] lat = r.latencies.get(a);
+      out.printf(
+          Locale.ROOT,
+          "  (c) latency, %s app, at %.0f%% of the first app's (b): %.2f records/s for %.0f s, %d"
+              + " records: p50 %d ms, p99 %d ms, max %d ms (send -> committed FeatureBatch"
+              + " read)%n",
+          r.apps.get(a),
+          latencyLoad * 100,
+          r.pacedRecordsPerSecond,
+          latencySeconds,
+          lat.length,
+          percentile(lat, 0.50),
+          percentile(lat, 0.99),
+          lat[lat.length - 1]);
+    }
+    ProcessFigures.Memory memory = r.memory;
     out.printf(
         Locale.ROOT,
-        "  (a) bare analyze graph : %.1f ms/call, %.0f tokens/s (median of %d calls of %d"
-            + " tokens)%n",
-        t.bareMedianMs(),
-        t.bareTokensPerSecond(tokens),
-        t.bareCalls(),
-        tokens);
-    out.printf(
-        Locale.ROOT,
-        "  (b) end to end         : %.0f tokens/s (median of rounds %s; %d records each,"
-            + " produce -> topology -> read_committed)%n",
-        t.endToEndMedian(),
-        format(t.endToEnd()),
-        t.recordsPerRound());
-    out.printf(
-        Locale.ROOT,
-        "      ratio (b) / (a)    : %.3f (goal >= 0.8); per round, against that round's own"
-            + " bare calls: %s (median %.3f)%n",
-        t.endToEndMedian() / t.bareTokensPerSecond(tokens),
-        format(t.paired(), "%.3f"),
-        median(t.paired()));
-    out.printf(
-        Locale.ROOT,
-        "      in the app         : %.0f tokens/s (median of rounds %s; spacing of the"
-            + " FeatureBatch produced_at stamps, i.e. before commit and read)%n",
-        median(t.inApp()),
-        format(t.inApp()));
-    out.printf(
-        Locale.ROOT,
-        "      stream thread      : ORT call %.1f ms avg (bare median %.1f ms); time processing %.0f%%,"
-            + " committing %.0f%% (%.1f ms avg), polling %.0f%% (Kafka Streams metrics, last ~60 s)%n",
-        inside.inferenceMs(),
-        t.bareMedianMs(),
-        inside.processRatio() * 100,
-        inside.commitRatio() * 100,
-        inside.commitMs(),
-        inside.pollRatio() * 100);
-    out.printf(
-        Locale.ROOT,
-        "  (c) latency at %.0f%% of (b): %.2f records/s for %.0f s, %d records: p50 %d ms, p99"
-            + " %d ms, max %d ms (send -> committed FeatureBatch read)%n",
-        latencyLoad * 100,
-        recordsPerSecond,
-        latencySeconds,
-        latencies.length,
-        percentile(latencies, 0.50),
-        percentile(latencies, 0.99),
-        latencies[latencies.length - 1]);
-    out.printf(
-        Locale.ROOT,
-        "  (d) memory, app idle   : heap used after GC %d MiB (max heap %d MiB); RSS %d MiB,"
-            + " peak RSS %d MiB (whole process: broker, registry, app, bench clients)%n",
+        "  (d) memory, apps idle  : heap used after GC %d MiB (committed %d MiB, max %d MiB); RSS"
+            + " %d MiB, peak RSS %d MiB (whole process: broker, registry, %d app(s), bench"
+            + " clients)%n",
         memory.heapUsedAfterGc() >> 20,
+        memory.heapCommitted() >> 20,
         memory.maxHeap() >> 20,
         memory.rssKib() >> 10,
-        memory.peakRssKib() >> 10);
+        memory.peakRssKib() >> 10,
+        r.apps.size());
     out.flush();
   }
 
-  /** The throughput rounds: bare call times and, per round, tokens/s and paired ratios. */
-  private static final class Throughput {
-
-    private final double[] bareMs;
-    private final double[] endToEnd;
-    private final double[] inApp;
-    private final double[] paired;
-    private final int recordsPerRound;
-
-    Throughput(
-        double[] bareMs, double[] endToEnd, double[] inApp, double[] paired, int recordsPerRound) {
-      this.bareMs = bareMs.clone();
-      this.endToEnd = endToEnd.clone();
-      this.inApp = inApp.clone();
-      this.paired = paired.clone();
-      this.recordsPerRound = recordsPerRound;
-    }
-
-    int bareCalls() {
-      return bareMs.length;
-    }
-
-    double bareMedianMs() {
-      return median(bareMs);
-    }
-
-    double bareTokensPerSecond(int tokens) {
-      return tokens / bareMedianMs() * 1e3;
-    }
-
-    double[] endToEnd() {
-      return endToEnd.clone();
-    }
-
-    double endToEndMedian() {
-      return median(endToEnd);
-    }
-
-    double[] inApp() {
-      return inApp.clone();
-    }
-
-    double[] paired() {
-      return paired.clone();
-    }
-
-    int recordsPerRound() {
-      return recordsPerRound;
-    }
+  /**
+   * The rules a user would deploy for a guardrail on this SAE: one of each type, over latents that
+   * fire now and then in the synthetic traffic (the latent statistics come with monitoring).
+   */
+  private static String rulesFile() {
+    return String.join(
+        "\n",
+        "rules:",
+        "  - id: latent-7-burst",
+        "    type: latent-threshold",
+        "    sae-id: " + SAE_ID,
+        "    severity: WARNING",
+        "    window: 1m",
+        "    latent: 7",
+        "    min-activation: 0.0",
+        "    min-tokens: 4",
+        "  - id: latent-11-rate",
+        "    type: latent-rate",
+        "    sae-id: " + SAE_ID,
+        "    window: 10s",
+        "    latent: 11",
+        "    factor: 3",
+        "    warmup-windows: 3",
+        "  - id: pii-probe",
+        "    type: probe",
+        "    sae-id: " + SAE_ID,
+        "    severity: CRITICAL",
+        "    weights: {3: 0.8, 17: 0.6, 42: 0.9, 99: 0.5, 256: 0.7, 1024: 0.4, 4096: 0.6,"
+            + " 9000: 0.3}",
+        "    bias: -0.1",
+        "    threshold: 1.0",
+        "    mode: token",
+        "  - id: topic-probe-mean",
+        "    type: probe",
+        "    sae-id: " + SAE_ID,
+        "    weights: {5: 1.0, 50: 1.0, 500: 1.0, 5000: 1.0}",
+        "    threshold: 0.05",
+        "    mode: sequence-mean",
+        "  - id: fvu-drift",
+        "    type: drift",
+        "    sae-id: " + SAE_ID,
+        "    window: 10s",
+        "    metric: fvu",
+        "    threshold: 1.5",
+        "  - id: error-drift",
+        "    type: drift",
+        "    sae-id: " + SAE_ID,
+        "    window: 10s",
+        "    metric: mean-relative-error",
+        "    threshold: 2.0",
+        "");
   }
 
-  /**
-   * Where the stream threads spend their time, from the app's metrics: its own inference sensor and
-   * Kafka Streams' thread ratios (rolling windows; averaged over threads and tasks).
-   */
+  /** Where the stream threads spend their time, from one app's metrics (rolling windows). */
   private record Inside(
       double inferenceMs,
       double processRatio,
@@ -524,18 +981,6 @@ final class EndToEndBench implements Callable<Integer> {
     }
   }
 
-  private static void createTopics(
-      EmbeddedKafkaBroker broker, TopicNames topics, int partitions, int maxMessageBytes) {
-    Map<String, String> large =
-        Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxMessageBytes));
-    broker.createTopics(
-        List.of(
-            new NewTopic(topics.activations(), partitions, (short) 1).configs(large),
-            new NewTopic(topics.features(), partitions, (short) 1),
-            new NewTopic(topics.reconstruction(), partitions, (short) 1),
-            new NewTopic(topics.deadLetter(), 1, (short) 1).configs(large)));
-  }
-
   private static KafkaProducer<byte[], byte[]> producer(String bootstrap, int maxMessageBytes) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -546,476 +991,72 @@ final class EndToEndBench implements Callable<Integer> {
     return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  private static void awaitRunning(StreamsApp app) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
-    while (app.kafkaStreams().state() != KafkaStreams.State.RUNNING) {
-      if (app.failed() || System.nanoTime() > deadline) {
-        throw new IllegalStateException("the app did not reach RUNNING: " + app.kafkaStreams());
-      }
-      if (app.awaitStop(Duration.ofMillis(50))) {
-        throw new IllegalStateException("the app stopped while starting");
-      }
-    }
+  /** Time the JIT compilers have spent so far in this JVM, ms (0 where not reported). */
+  private static long jitMillis() {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported()
+        ? jit.getTotalCompilationTime()
+        : 0;
   }
 
-  /** Throughputs of one drained backlog. */
-  private record Drain(double endToEndTokensPerSecond, double inAppTokensPerSecond) {}
-
-  /**
-   * Produces {@code count} records at once and measures how fast the app drains them: end to end,
-   * from the first committed FeatureBatch read after the last acknowledgement to the last one; in
-   * the app, from the spacing of the {@code produced_at} of the FeatureBatch records it made after
-   * that acknowledgement.
-   */
-  private Drain drainBacklog(
-      StreamsApp app,
-      KafkaProducer<byte[], byte[]> producer,
-      FeatureReader reader,
-      Records records,
-      int count)
-      throws Exception {
-    long target = reader.count() + count;
-    Acknowledged acknowledged = produceAndAwait(app, producer, reader, records, count);
-    FeatureReader.Arrival first = reader.firstArrivalAfter(acknowledged.nanos());
-    FeatureReader.Arrival last = reader.arrivalReaching(target);
-    long drained = last.count() - first.count();
-    if (first.nanos() >= last.nanos() || drained < count / 2) {
-      throw new IllegalStateException(
-          "the app kept up with the producer ("
-              + drained
-              + " of "
-              + count
-              + " records left after the last acknowledgement): raise --round-seconds");
-    }
-    long[] madeAt = reader.producedAtMs(target - count, target);
-    Arrays.sort(madeAt);
-    int firstAfter = 0;
-    while (firstAfter < madeAt.length && madeAt[firstAfter] < acknowledged.wallMs()) {
-      firstAfter++;
-    }
-    int made = madeAt.length - firstAfter;
-    double inApp =
-        made < 2
-            ? Double.NaN
-            : (made - 1)
-                * (double) tokens
-                / ((madeAt[madeAt.length - 1] - madeAt[firstAfter]) / 1e3);
-    return new Drain(drained * (double) tokens / ((last.nanos() - first.nanos()) / 1e9), inApp);
-  }
-
-  /** When the last record of a backlog was acknowledged, as System.nanoTime() and wall clock. */
-  private record Acknowledged(long nanos, long wallMs) {}
-
-  /**
-   * Produces {@code count} backlog records, waits for their FeatureBatch records and returns when
-   * the last acknowledgement came.
-   */
-  private static Acknowledged produceAndAwait(
-      StreamsApp app,
-      KafkaProducer<byte[], byte[]> producer,
-      FeatureReader reader,
-      Records records,
-      int count)
-      throws Exception {
-    long target = reader.count() + count;
-    List<Future<?>> sent = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      sent.add(producer.send(records.pooled(i)));
-    }
-    for (Future<?> f : sent) {
-      f.get();
-    }
-    Acknowledged acknowledged = new Acknowledged(System.nanoTime(), System.currentTimeMillis());
-    reader.awaitCount(target, app, () -> null);
-    return acknowledged;
-  }
-
-  /** Sends records at {@code recordsPerSecond} and returns their latencies in ms, sorted. */
-  private long[] pacedLatencies(
-      StreamsApp app,
-      KafkaProducer<byte[], byte[]> producer,
-      FeatureReader reader,
-      Records records,
-      double recordsPerSecond)
-      throws Exception {
-    int count = Math.max(1, (int) Math.round(recordsPerSecond * latencySeconds));
-    long first = reader.count();
-    AtomicInteger next = new AtomicInteger();
-    AtomicReference<@Nullable Exception> failure = new AtomicReference<>();
-    ScheduledExecutorService pacer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "bench-e2e-pacer");
-              t.setDaemon(true);
-              return t;
-            });
-    Runnable sendNext =
-        () -> {
-          int i = next.getAndIncrement();
-          if (i >= count) {
-            return;
-          }
-          try {
-            // A fresh record per send: produced_at and the record timestamp are the send time.
-            // Send failures arrive in the callback, not through the returned future.
-            Future<?> unused =
-                producer.send(
-                    records.fresh(i),
-                    (metadata, e) -> {
-                      if (e != null) {
-                        failure.compareAndSet(null, e);
-                      }
-                    });
-          } catch (RuntimeException e) {
-            failure.compareAndSet(null, e);
-          }
-        };
-    ScheduledFuture<?> pacing =
-        pacer.scheduleAtFixedRate(
-            sendNext, 0, Math.round(1e9 / recordsPerSecond), TimeUnit.NANOSECONDS);
-    try {
-      reader.awaitCount(first + count, app, failure::get);
-    } finally {
-      pacing.cancel(false);
-      pacer.shutdownNow();
-    }
-    long[] latencies = reader.latenciesMs(first, first + count);
-    Arrays.sort(latencies);
-    return latencies;
-  }
-
-  private double timeBare(SaeSession session, FloatBuffer x) {
-    long t0 = System.nanoTime();
-    long l0 = session.analyze(x, tokens, analysis -> analysis.l0(0));
-    double ms = (System.nanoTime() - t0) / 1e6;
-    if (l0 <= 0 || l0 > k) {
-      throw new IllegalStateException("bare analyze graph gave l0 " + l0 + " for token 0");
-    }
-    return ms;
-  }
-
-  private float[] activations(int seed) {
-    float[] values = new float[tokens * dIn];
-    new SyntheticTensor(100 + seed, 1f, tokens, dIn).readFloats(0, values, 0, values.length);
-    return values;
-  }
-
-  private static FloatBuffer directFloats(float[] values) {
-    FloatBuffer buffer =
-        ByteBuffer.allocateDirect(values.length * Float.BYTES)
-            .order(ByteOrder.nativeOrder())
-            .asFloatBuffer();
-    buffer.put(values).flip();
-    return buffer;
-  }
-
-  /** ActivationBatch records of this bench's shape, encoded for the activations topic. */
-  private final class Records {
-
-    private final SpecificAvroSerializer<ActivationBatch> serializer;
-    private final String topic;
-    private final List<ByteBuffer> blocks = new ArrayList<>();
-    private final List<byte[]> pool = new ArrayList<>();
-
-    Records(SchemaRegistryClient registryClient, String topic) {
-      this.serializer = new SpecificAvroSerializer<>(registryClient, AvroSerdeConfig.forValues());
-      this.topic = topic;
-      for (int i = 0; i < DISTINCT_RECORDS; i++) {
-        float[] values = activations(i);
-        ByteBuffer data =
-            ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        data.asFloatBuffer().put(values);
-        blocks.add(data.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
-        pool.add(encode(i, Instant.now()));
-      }
-    }
-
-    /** Record {@code i} of a backlog: one of a few pre-encoded blocks. */
-    ProducerRecord<byte[], byte[]> pooled(int i) {
-      int b = i % DISTINCT_RECORDS;
-      return new ProducerRecord<>(topic, key(b), pool.get(b));
-    }
-
-    /** Record {@code i}, encoded now with produced_at = record timestamp = now. */
-    ProducerRecord<byte[], byte[]> fresh(int i) {
-      Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
-      int b = i % DISTINCT_RECORDS;
-      return new ProducerRecord<>(topic, null, now.toEpochMilli(), key(b), encode(b, now));
-    }
-
-    private byte[] encode(int block, Instant producedAt) {
-      ActivationBatch batch =
-          ActivationBatch.newBuilder()
-              .setModelId(MODEL)
-              .setHookName(HOOK)
-              .setSequenceId(sequenceId(block))
-              .setStartPosition(0)
-              .setNTokens(tokens)
-              .setDIn(dIn)
-              .setDtype(Dtype.F32)
-              .setData(blocks.get(block).duplicate())
-              .setProducedAt(producedAt)
-              .setAttributes(Map.of())
-              .build();
-      byte[] bytes = serializer.serialize(topic, batch);
-      if (bytes == null) {
-        throw new IllegalStateException("the serializer returned null for a record");
-      }
-      return bytes;
-    }
-
-    private byte[] key(int block) {
-      return sequenceId(block).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private String sequenceId(int block) {
-      return "bench-seq-" + block;
-    }
-  }
-
-  /**
-   * A read_committed consumer of the features topic on its own thread, recording when each
-   * FeatureBatch became readable. Checks every batch's token count. Closed by its owner.
-   */
-  private static final class FeatureReader implements AutoCloseable {
-
-    /** {@code count} FeatureBatch records had been read at {@code nanos} (System.nanoTime()). */
-    record Arrival(long nanos, long count) {}
-
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final SpecificAvroDeserializer<FeatureBatch> deserializer;
-    private final String topic;
-    private final int tokens;
-    private final Thread thread;
-    private final List<Arrival> arrivals = new ArrayList<>();
-    private long[] latenciesMs = new long[1024];
-    private long[] producedAtMs = new long[1024];
-    private long count;
-    private @Nullable RuntimeException failure;
-    private volatile boolean closed;
-
-    private FeatureReader(
-        String bootstrap, String topic, SchemaRegistryClient registryClient, int tokens) {
-      Properties props = new Properties();
-      props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      this.consumer =
-          new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      this.deserializer = new SpecificAvroDeserializer<>(registryClient, FeatureBatch.class);
-      this.topic = topic;
-      this.tokens = tokens;
-      this.thread = new Thread(this::readLoop, "bench-e2e-feature-reader");
-      this.thread.setDaemon(true);
-    }
-
-    static FeatureReader start(
-        String bootstrap, String topic, SchemaRegistryClient registryClient, int tokens) {
-      FeatureReader reader = new FeatureReader(bootstrap, topic, registryClient, tokens);
-      List<TopicPartition> partitions =
-          reader.consumer.partitionsFor(topic).stream()
+  /** Committed records in {@code topic}, read from the beginning to its end. */
+  private static long countRecords(String bootstrap, String topic) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts =
+          consumer.partitionsFor(topic).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
               .toList();
-      reader.consumer.assign(partitions);
-      reader.consumer.seekToBeginning(partitions);
-      reader.thread.start();
-      return reader;
-    }
-
-    private void readLoop() {
-      try {
-        while (!closed) {
-          ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(100));
-          if (polled.isEmpty()) {
-            continue;
-          }
-          long nanos = System.nanoTime();
-          long wallMs = System.currentTimeMillis();
-          List<long[]> read = new ArrayList<>();
-          for (ConsumerRecord<byte[], byte[]> record : polled) {
-            FeatureBatch batch = deserializer.deserialize(topic, record.value());
-            if (batch == null || batch.getNTokens() != tokens) {
-              throw new IllegalStateException(
-                  "unexpected FeatureBatch at offset " + record.offset() + ": " + batch);
-            }
-            read.add(
-                new long[] {wallMs - record.timestamp(), batch.getProducedAt().toEpochMilli()});
-          }
-          synchronized (this) {
-            for (long[] r : read) {
-              if (count == latenciesMs.length) {
-                latenciesMs = Arrays.copyOf(latenciesMs, latenciesMs.length * 2);
-                producedAtMs = Arrays.copyOf(producedAtMs, producedAtMs.length * 2);
-              }
-              latenciesMs[(int) count] = r[0];
-              producedAtMs[(int) count] = r[1];
-              count++;
-            }
-            arrivals.add(new Arrival(nanos, count));
-            notifyAll();
-          }
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
+      long count = 0;
+      long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
+      while (parts.stream().anyMatch(p -> consumer.position(p) < ends.getOrDefault(p, 0L))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + topic + " to its end");
         }
-      } catch (WakeupException e) {
-        if (!closed) {
-          fail(new IllegalStateException("feature reader woken up unexpectedly", e));
-        }
-      } catch (RuntimeException e) {
-        fail(e);
-      } finally {
-        consumer.close();
+        count += consumer.poll(Duration.ofMillis(200)).count();
       }
-    }
-
-    private synchronized void fail(RuntimeException e) {
-      failure = e;
-      notifyAll();
-    }
-
-    synchronized long count() {
       return count;
     }
+  }
 
-    /**
-     * Waits until {@code target} records were read; fails if the app, the reader or the producing
-     * side ({@code producing} returns its failure, or null) fails, or a record is dead-lettered.
-     */
-    synchronized void awaitCount(
-        long target, StreamsApp app, Supplier<@Nullable Exception> producing)
-        throws InterruptedException {
-      long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
-      while (count < target) {
-        RuntimeException f = failure;
-        if (f != null) {
-          throw new IllegalStateException("the feature reader failed", f);
+  @SafeVarargs
+  private static void closeAll(List<? extends AutoCloseable>... groups) throws Exception {
+    Exception first = null;
+    for (List<? extends AutoCloseable> group : groups) {
+      for (AutoCloseable c : group) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          if (first == null) {
+            first = e;
+          } else {
+            first.addSuppressed(e);
+          }
         }
-        Exception p = producing.get();
-        if (p != null) {
-          throw new IllegalStateException("producing activation records failed", p);
-        }
-        if (app.failed()) {
-          throw new IllegalStateException("the streams app failed");
-        }
-        long deadLetters = DeadLetterMetrics.total(app.kafkaStreams().metrics());
-        if (deadLetters > 0) {
-          throw new IllegalStateException(
-              deadLetters + " activation record(s) went to the dead-letter topic");
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new IllegalStateException(
-              "read "
-                  + count
-                  + " FeatureBatch records, expected "
-                  + target
-                  + " within "
-                  + WAIT_LIMIT);
-        }
-        wait(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 200));
       }
     }
-
-    /** The first poll that returned records at or after {@code nanos}. */
-    synchronized Arrival firstArrivalAfter(long nanos) {
-      return arrivals.stream()
-          .filter(a -> a.nanos() >= nanos)
-          .findFirst()
-          .orElseThrow(() -> new IllegalStateException("no FeatureBatch read after the backlog"));
-    }
-
-    /** The poll that brought the count to {@code target} or beyond. */
-    synchronized Arrival arrivalReaching(long target) {
-      return arrivals.stream()
-          .filter(a -> a.count() >= target)
-          .findFirst()
-          .orElseThrow(() -> new IllegalStateException("count " + target + " not reached"));
-    }
-
-    /** FeatureBatch.produced_at of records {@code from} (inclusive) to {@code to} (exclusive). */
-    synchronized long[] producedAtMs(long from, long to) {
-      return Arrays.copyOfRange(producedAtMs, (int) from, (int) to);
-    }
-
-    /** Latencies of records {@code from} (inclusive) to {@code to} (exclusive), in read order. */
-    synchronized long[] latenciesMs(long from, long to) {
-      return Arrays.copyOfRange(latenciesMs, (int) from, (int) to);
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-      consumer.wakeup();
-      try {
-        thread.join(Duration.ofSeconds(10).toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while stopping the feature reader", e);
-      }
+    if (first != null) {
+      throw first;
     }
   }
 
-  /** Memory figures of this process. */
-  private record Memory(long heapUsedAfterGc, long maxHeap, long rssKib, long peakRssKib) {
-
-    static Memory measure() {
-      MemoryMXBean bean = ManagementFactory.getMemoryMXBean();
-      bean.gc();
-      bean.gc();
-      return new Memory(
-          bean.getHeapMemoryUsage().getUsed(),
-          bean.getHeapMemoryUsage().getMax(),
-          procStatusKib("VmRSS"),
-          procStatusKib("VmHWM"));
-    }
-
-    /** A {@code kB} line of /proc/self/status, or -1 where there is none (not Linux). */
-    private static long procStatusKib(String field) {
-      Path status = Path.of("/proc/self/status");
-      if (!Files.isReadable(status)) {
-        return -1;
-      }
-      try (Stream<String> lines = Files.lines(status)) {
-        return lines
-            .filter(l -> l.startsWith(field + ":"))
-            .map(l -> l.substring(field.length() + 1).trim())
-            .map(v -> v.endsWith(" kB") ? v.substring(0, v.length() - 3) : v)
-            .mapToLong(Long::parseLong)
-            .findFirst()
-            .orElse(-1);
-      } catch (IOException e) {
-        throw new UncheckedIOException("reading " + status, e);
-      }
-    }
+  private static double[] column(Drain[] drains, java.util.function.ToDoubleFunction<Drain> f) {
+    return Arrays.stream(drains).mapToDouble(f).toArray();
   }
 
-  /** The 1-minute load average, or "n/a" off Linux. */
-  private static String loadAverage() {
-    Path loadavg = Path.of("/proc/loadavg");
-    if (!Files.isReadable(loadavg)) {
-      return "n/a";
-    }
-    try {
-      String text = Files.readString(loadavg, StandardCharsets.US_ASCII).trim();
-      int space = text.indexOf(' ');
-      return space < 0 ? text : text.substring(0, space);
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading " + loadavg, e);
-    }
+  private static double[] scale(double[] values, double factor) {
+    return Arrays.stream(values).map(v -> v * factor).toArray();
   }
 
-  private static String cpuModel() {
-    Path cpuinfo = Path.of("/proc/cpuinfo");
-    if (!Files.isReadable(cpuinfo)) {
-      return System.getProperty("os.arch");
-    }
-    try (Stream<String> lines = Files.lines(cpuinfo)) {
-      return lines
-          .filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .findFirst()
-          .orElse(System.getProperty("os.arch"));
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading " + cpuinfo, e);
-    }
+  private static double median(List<Double> values) {
+    return median(values.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   private static double median(double[] values) {
