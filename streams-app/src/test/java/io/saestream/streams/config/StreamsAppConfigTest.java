@@ -56,4 +56,16 @@ class StreamsAppConfigTest {
     assertThat(streamsConfig.processingExceptionHandler())
         .isInstanceOf(SaeProcessingExceptionHandler.class);
   }
+
+  @Test
+  void largeRecordDefaultsApplyUnlessTheUserSetsThem() {
+    Properties defaults = config(Map.of()).kafkaStreamsProperties();
+    Properties overridden =
+        config(Map.of("producer.max.request.size", "2097152")).kafkaStreamsProperties();
+
+    assertThat(defaults)
+        .containsEntry("producer.max.request.size", Integer.toString(16 * 1024 * 1024))
+        .containsEntry("main.consumer.max.partition.fetch.bytes", Integer.toString(8 << 20));
+    assertThat(overridden).containsEntry("producer.max.request.size", "2097152");
+  }
 }
