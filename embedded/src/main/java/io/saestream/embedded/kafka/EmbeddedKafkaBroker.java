@@ -445,7 +445,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 .flatMap(d -> d.partitions().stream())
                 .map(TopicPartitionInfo::leader)
                 .allMatch(leader -> leader != null && !leader.isEmpty());
-        if (allLed) {
+        if (allLed && leadersServe(a, descriptions)) {
           return;
         }
       } catch (UnknownTopicOrPartitionException e) {
@@ -456,6 +456,38 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             "partitions of " + topics + " had no leader after " + ADMIN_CALL_TIMEOUT, notYetKnown);
       }
       pause();
+    }
+  }
+
+  /**
+   * Whether every partition's leader answers a ListOffsets request. The metadata names a leader
+   * before the broker's replica manager has made itself leader; a producer writing in that gap gets
+   * NOT_LEADER_OR_FOLLOWER and, after its retry, can be fenced with an out-of-order sequence.
+   */
+  private static boolean leadersServe(Admin a, Map<String, TopicDescription> descriptions) {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+        new java.util.HashMap<>();
+    descriptions.forEach(
+        (name, d) ->
+            d.partitions()
+                .forEach(
+                    p ->
+                        latest.put(
+                            new org.apache.kafka.common.TopicPartition(name, p.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest())));
+    try {
+      a.listOffsets(latest).all().get(ADMIN_CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) {
+        return false;
+      }
+      throw new IllegalStateException("listing offsets of " + descriptions.keySet(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing offsets", e);
     }
   }
 
