@@ -4,6 +4,7 @@ import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.streams.errors.DeadLetter;
 import io.saestream.streams.errors.DeadLetterReason;
 import io.saestream.streams.inference.ActivationBuffer;
+import io.saestream.streams.metrics.TokenMetrics;
 import io.saestream.streams.registry.SaeRegistry;
 import io.saestream.streams.registry.SaeRoute;
 import io.saestream.streams.serde.ActivationBatchDecoder;
@@ -30,6 +31,7 @@ final class ValidateProcessor implements Processor<byte[], byte[], byte[], Valid
   private final BatchValidator validator;
   private final ActivationBuffer buffer = new ActivationBuffer();
   private @Nullable ProcessorContext<byte[], Validated> context;
+  private @Nullable TokenMetrics tokens;
 
   ValidateProcessor(
       String sourceTopic,
@@ -45,6 +47,7 @@ final class ValidateProcessor implements Processor<byte[], byte[], byte[], Valid
   @Override
   public void init(ProcessorContext<byte[], Validated> context) {
     this.context = context;
+    this.tokens = TokenMetrics.register(context.metrics());
   }
 
   @Override
@@ -85,6 +88,9 @@ final class ValidateProcessor implements Processor<byte[], byte[], byte[], Valid
       if (nonFinite >= 0) {
         reject(record, BatchValidator.nonFinite(batch, nonFinite, buffer.floats().get(nonFinite)));
         return;
+      }
+      if (tokens != null) {
+        tokens.record(batch.getNTokens());
       }
       context()
           .forward(

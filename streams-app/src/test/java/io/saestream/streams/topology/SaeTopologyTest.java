@@ -9,6 +9,7 @@ import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
+import io.saestream.streams.metrics.TokenMetrics;
 import io.saestream.streams.testing.ActivationBatches;
 import io.saestream.streams.testing.SaeLensFixtures;
 import io.saestream.streams.testing.SaeLensFixtures.Matrix;
@@ -82,6 +83,16 @@ class SaeTopologyTest {
         .containsExactly(TopologyFixture.TOPK, TopologyFixture.GATED);
     assertThat(features).extracting(TestRecord::key).containsOnly("seq-1");
     assertThat(driver.deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void acceptedTokensAreCountedOnceWhateverTheNumberOfSaes() {
+    Matrix x = SaeLensFixtures.expected("topk_rescale_folded", "x");
+    driver.send(ActivationBatches.f32("seq-1", x.rows(), x.cols(), x.data()));
+    driver.send(ActivationBatches.f32("seq-2", x.rows(), x.cols(), x.data()));
+
+    assertThat(TokenMetrics.tokensTotal(driver.driver.metrics())).isEqualTo(2L * x.rows());
+    assertThat(TokenMetrics.batchesTotal(driver.driver.metrics())).isEqualTo(2L);
   }
 
   @Test
