@@ -186,11 +186,27 @@ final class HeadlessChromium implements AutoCloseable {
     try {
       socket.abort();
     } finally {
-      process.destroy();
+      // Chromium's helper processes (renderer, zygote, crashpad) outlive the main one for a moment
+      // and keep writing to the profile directory, which the test's temporary directory then cannot
+      // delete: stop them too and wait for every one of them.
+      java.util.List<ProcessHandle> tree =
+          new java.util.ArrayList<>(process.descendants().toList());
+      tree.add(process.toHandle());
+      tree.forEach(ProcessHandle::destroy);
       try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        for (ProcessHandle p : tree) {
+          try {
+            p.onExit().get(10, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.TimeoutException
+              | java.util.concurrent.ExecutionException e) {
+            p.destroyForcibly();
+            p.onExit().get(10, TimeUnit.SECONDS);
+          }
         }
+      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        // Not thrown from this finally block (it would hide the primary failure); the temporary
+        // directory's cleanup then reports what is left behind.
+        System.err.println("chromium did not exit after being killed: " + e);
       } catch (InterruptedException e) {
         process.destroyForcibly();
         Thread.currentThread().interrupt();
