@@ -2,7 +2,6 @@ package io.saestream.streams.monitoring;
 
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -73,7 +72,8 @@ final class BatchSummarizer {
       l0 += x;
     }
     int touched = sc.touched;
-    int[] latents = new int[touched];
+    int[] latents = Arrays.copyOf(sc.latents, touched);
+    Arrays.sort(latents);
     int[] firings = new int[touched];
     double[] sums = new double[touched];
     float[] maxima = new float[touched];
@@ -84,46 +84,50 @@ final class BatchSummarizer {
     }
     byte[] histBins = new byte[histEntries];
     int[] histCounts = new int[histEntries];
-    List<BatchSummary.LatentContext> contexts = new ArrayList<>();
     SentFloors floors =
         sentFloors.computeIfAbsent(f.getSaeId(), id -> new SentFloors(f.getDSae(), limit));
+    int[] candidateLatents = new int[touched];
+    int[] candidateTokens = new int[touched];
+    float[] candidateValues = new float[touched];
+    int candidates = 0;
     int h = 0;
-    for (int k = 0; k < touched; k++) {
-      int latent = sc.latents[k];
-      latents[k] = latent;
-      firings[k] = sc.firings[k];
-      sums[k] = sc.sums[k];
-      maxima[k] = sc.maxima[k];
+    for (int i = 0; i < touched; i++) {
+      int latent = latents[i];
+      int k = sc.slotOf(latent);
+      firings[i] = sc.firings[k];
+      sums[i] = sc.sums[k];
+      maxima[i] = sc.maxima[k];
       h = sc.copyBins(k, histBins, histCounts, h);
-      histOffsets[k + 1] = h;
+      histOffsets[i + 1] = h;
       boolean watched = rateLatents.contains(latent);
       if (watched || floors.beats(latent, sc.maxima[k])) {
-        contexts.add(
-            new BatchSummary.LatentContext(latent, b.context(sc.strongestToken[k], sc.maxima[k])));
+        candidateLatents[candidates] = latent;
+        candidateTokens[candidates] = sc.strongestToken[k];
+        candidateValues[candidates] = sc.maxima[k];
+        candidates++;
         floors.offer(latent, sc.maxima[k]);
       }
     }
     return new BatchSummary(
-        f.getSaeId(),
-        f.getSaeVersion(),
-        f.getModelId(),
-        f.getHookName(),
-        f.getDSae(),
-        f.getSequenceId(),
-        f.getSourcePartition(),
-        n,
-        s.getFvu(),
-        relSum,
-        relCount,
-        l0,
-        latents,
-        firings,
-        sums,
-        maxima,
-        histOffsets,
-        histBins,
-        histCounts,
-        contexts);
+        new BatchSummary.Header(
+            f.getSaeId(),
+            f.getSaeVersion(),
+            f.getModelId(),
+            f.getHookName(),
+            f.getDSae(),
+            f.getSequenceId(),
+            f.getSourcePartition(),
+            n,
+            f.getStartPosition(),
+            b.timestamp),
+        new BatchSummary.Reconstruction(s.getFvu(), relSum, relCount, l0),
+        new BatchSummary.Latents(latents, firings, sums, maxima, histOffsets, histBins, histCounts),
+        new BatchSummary.Candidates(
+            candidates == 0 ? null : b.contextText(),
+            b.contextRadius(),
+            Arrays.copyOf(candidateLatents, candidates),
+            Arrays.copyOf(candidateTokens, candidates),
+            Arrays.copyOf(candidateValues, candidates)));
   }
 
   /**
@@ -193,6 +197,10 @@ final class BatchSummarizer {
         slotOf = new int[dSae];
         Arrays.fill(slotOf, -1);
       }
+    }
+
+    int slotOf(int latent) {
+      return slotOf[latent];
     }
 
     void add(int latent, float value, int token) {

@@ -5,6 +5,7 @@ import io.saestream.schema.v1.ReconstructionStats;
 import io.saestream.schema.v1.TokenContext;
 import io.saestream.streams.config.MonitoringSettings;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -46,6 +47,20 @@ final class BatchView {
       }
     }
     return 0f;
+  }
+
+  /** The batch's text as contexts show it (redacted when configured), or null without text. */
+  @Nullable List<String> contextText() {
+    List<String> text = tokens;
+    if (text == null || !settings.redactTokens()) {
+      return text;
+    }
+    return Collections.nCopies(text.size(), MonitoringSettings.REDACTED);
+  }
+
+  /** Tokens either side of the firing token in a context. */
+  int contextRadius() {
+    return settings.contextTokens();
   }
 
   /** The context of token {@code t} where a latent reached {@code value}. */

@@ -43,6 +43,7 @@ public record LatentStats(
       MonitoringStores stores, String saeId, long fromWindow, long toWindow) {
     long tokens = 0;
     int dSae = 0;
+    List<Long> windows = new ArrayList<>();
     ReadOnlyKeyValueStore<String, WindowTotals> totals =
         stores.store(MonitoringTopology.WINDOW_TOTALS_STORE);
     try (KeyValueIterator<String, WindowTotals> it =
@@ -50,22 +51,16 @@ public record LatentStats(
             MonitorKeys.windowTotals(saeId, fromWindow),
             MonitorKeys.windowTotals(saeId, toWindow))) {
       while (it.hasNext()) {
-        WindowTotals t = it.next().value;
+        KeyValue<String, WindowTotals> kv = it.next();
+        WindowTotals t = kv.value;
+        windows.add(MonitorKeys.windowOf(saeId, kv.key));
         tokens += t.tokens();
         dSae = Math.max(dSae, t.dSae());
       }
     }
     Map<Integer, LatentCell> latents = new TreeMap<>();
-    ReadOnlyKeyValueStore<String, LatentCell> stats =
-        stores.store(MonitoringTopology.LATENT_STATS_STORE);
-    try (KeyValueIterator<String, LatentCell> it =
-        stats.range(
-            MonitorKeys.latentStatsFrom(saeId, fromWindow),
-            MonitorKeys.latentStatsTo(saeId, toWindow))) {
-      while (it.hasNext()) {
-        KeyValue<String, LatentCell> kv = it.next();
-        latents.merge(MonitorKeys.latentOf(kv.key), kv.value, LatentCell::plus);
-      }
+    for (long w : windows) {
+      WindowCells.read(stores, saeId, w).forEach((k, v) -> latents.merge(k, v, LatentCell::plus));
     }
     return new LatentStats(saeId, fromWindow, toWindow, tokens, dSae, latents);
   }

@@ -38,11 +38,6 @@ final class MonitorKeys {
     return ruleId + "|" + hex(windowStart);
   }
 
-  /** Latent statistics: sae|window|latent. */
-  static String latentStats(String saeId, long windowStart, int latent) {
-    return saeId + "|" + hex(windowStart) + "|" + latent(latent);
-  }
-
   /** First key of a window's latent statistics (inclusive). */
   static String latentStatsFrom(String saeId, long windowStart) {
     return saeId + "|" + hex(windowStart) + "|";
@@ -51,6 +46,26 @@ final class MonitorKeys {
   /** Last key of a window's latent statistics (inclusive; latents are hex, '~' sorts after). */
   static String latentStatsTo(String saeId, long windowStart) {
     return saeId + "|" + hex(windowStart) + "|~";
+  }
+
+  /** A shard of a window's latent statistics: sae|window|shard. */
+  static String latentShard(String saeId, long windowStart, int shard) {
+    return saeId + "|" + hex(windowStart) + "|" + latent(shard);
+  }
+
+  /** A statistics delta of a window: sae|window|sequence. */
+  static String delta(String saeId, long windowStart, long sequence) {
+    return saeId + "|" + hex(windowStart) + "|" + hex(sequence);
+  }
+
+  /** The sequence part of a delta key. */
+  static long sequenceOf(String key) {
+    return unhex(key.substring(key.lastIndexOf('|') + 1));
+  }
+
+  /** The shard part of a latent-shard key. */
+  static int shardOf(String key) {
+    return Integer.parseInt(key.substring(key.lastIndexOf('|') + 1), 16);
   }
 
   /** Window totals: sae|window. */
@@ -62,11 +77,6 @@ final class MonitorKeys {
   static long windowOf(String saeId, String key) {
     int from = saeId.length() + 1;
     return unhex(key.substring(from, from + 16));
-  }
-
-  /** The latent part of a latent-stats key. */
-  static int latentOf(String key) {
-    return Integer.parseInt(key.substring(key.lastIndexOf('|') + 1), 16);
   }
 
   /** Top contexts: sae|latent. */

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -39,15 +40,14 @@ public final class MonitoringQueries {
    */
   public SaeWindows windows(String saeId, int limit) {
     checkLimit("limit", limit);
-    ReadOnlyKeyValueStore<String, LatentCell> stats =
-        stores.store(MonitoringTopology.LATENT_STATS_STORE);
     List<WindowRow> rows = new ArrayList<>();
     for (KeyValue<Long, WindowTotals> w : newestWindows(saeId, limit)) {
       WindowTotals t = w.value;
       int dense =
           t.isFrozen()
               ? t.denseLatents()
-              : denseLatents(stats, saeId, w.key, t.tokens(), settings.denseDensity());
+              : denseLatents(
+                  WindowCells.read(stores, saeId, w.key), t.tokens(), settings.denseDensity());
       rows.add(
           new WindowRow(
               w.key,
@@ -83,16 +83,8 @@ public final class MonitoringQueries {
         stores.store(MonitoringTopology.WINDOW_TOTALS_STORE);
     WindowTotals t = totals.get(MonitorKeys.windowTotals(saeId, w));
     long tokens = t == null ? 0 : t.tokens();
-    ReadOnlyKeyValueStore<String, LatentCell> stats =
-        stores.store(MonitoringTopology.LATENT_STATS_STORE);
     List<KeyValue<Integer, LatentCell>> cells = new ArrayList<>();
-    try (KeyValueIterator<String, LatentCell> it =
-        stats.range(MonitorKeys.latentStatsFrom(saeId, w), MonitorKeys.latentStatsTo(saeId, w))) {
-      while (it.hasNext()) {
-        KeyValue<String, LatentCell> kv = it.next();
-        cells.add(KeyValue.pair(MonitorKeys.latentOf(kv.key), kv.value));
-      }
-    }
+    WindowCells.read(stores, saeId, w).forEach((k, v) -> cells.add(KeyValue.pair(k, v)));
     cells.sort(
         Comparator.comparingLong((KeyValue<Integer, LatentCell> kv) -> kv.value.firings())
             .reversed()
@@ -125,12 +117,10 @@ public final class MonitoringQueries {
     if (latent < 0) {
       throw new IllegalArgumentException("latent must be >= 0, was " + latent);
     }
-    ReadOnlyKeyValueStore<String, LatentCell> stats =
-        stores.store(MonitoringTopology.LATENT_STATS_STORE);
     List<LatentWindowRow> rows = new ArrayList<>();
     ActivationHistogram histogram = ActivationHistogram.empty();
     for (KeyValue<Long, WindowTotals> w : newestWindows(saeId, windows)) {
-      LatentCell c = stats.get(MonitorKeys.latentStats(saeId, w.key, latent));
+      LatentCell c = WindowCells.read(stores, saeId, w.key, latent);
       long tokens = w.value.tokens();
       if (c == null) {
         rows.add(new LatentWindowRow(w.key, tokens, 0, 0, 0, 0));
@@ -164,23 +154,15 @@ public final class MonitoringQueries {
         views);
   }
 
-  /** Latents of {@code saeId} in window {@code w} whose density reaches {@code minDensity}. */
-  static int denseLatents(
-      ReadOnlyKeyValueStore<String, LatentCell> stats,
-      String saeId,
-      long w,
-      long tokens,
-      double minDensity) {
+  /** Latents among {@code cells} whose density over {@code tokens} reaches {@code minDensity}. */
+  private static int denseLatents(Map<Integer, LatentCell> cells, long tokens, double minDensity) {
     if (tokens == 0) {
       return 0;
     }
     int dense = 0;
-    try (KeyValueIterator<String, LatentCell> it =
-        stats.range(MonitorKeys.latentStatsFrom(saeId, w), MonitorKeys.latentStatsTo(saeId, w))) {
-      while (it.hasNext()) {
-        if ((double) it.next().value.firings() / tokens >= minDensity) {
-          dense++;
-        }
+    for (LatentCell c : cells.values()) {
+      if ((double) c.firings() / tokens >= minDensity) {
+        dense++;
       }
     }
     return dense;

@@ -27,8 +27,8 @@ import org.apache.kafka.streams.state.Stores;
  *                     store: sae-alert-sequence-windows
  * (sae_id partitions) aggregates-source ─▶ sae-monitor ─▶ sae-alerts-sink (FeatureAlert)
  *                     stores: sae-alert-aggregate-windows, sae-alert-rule-progress,
- *                             sae-latent-stats, sae-window-totals, sae-latent-contexts,
- *                             sae-stats-progress
+ *                             sae-latent-stats, sae-latent-stats-deltas, sae-window-totals,
+ *                             sae-latent-contexts, sae-stats-progress
  * rules-source (global, compacted rules topic) ─▶ rules-update ─▶ global store sae-alert-rules
  * </pre>
  *
@@ -85,8 +85,11 @@ public final class MonitoringTopology {
   /** Baselines, stream time and closed-window marks of aggregate rules by rule id. */
   public static final String RULE_PROGRESS_STORE = "sae-alert-rule-progress";
 
-  /** Latent statistics by sae|window|latent. */
+  /** Latent statistics snapshots by sae|window|shard ({@link WindowAccumulator}). */
   public static final String LATENT_STATS_STORE = "sae-latent-stats";
+
+  /** Latent statistics deltas since the last snapshot by sae|window|sequence. */
+  public static final String STATS_DELTAS_STORE = "sae-latent-stats-deltas";
 
   /** Per-window totals of an SAE by sae|window. */
   public static final String WINDOW_TOTALS_STORE = "sae-window-totals";
@@ -182,14 +185,14 @@ public final class MonitoringTopology {
     topology.addStateStore(
         store(RULE_PROGRESS_STORE, JsonSerde.of(RuleProgress.class)).withCachingEnabled(),
         SAE_MONITOR);
-    topology.addStateStore(
-        store(LATENT_STATS_STORE, LatentCell.serde()).withCachingEnabled(), SAE_MONITOR);
+    // Shards and deltas are written once each (no key repeats within a commit): no cache.
+    topology.addStateStore(store(LATENT_STATS_STORE, LatentShard.serde()), SAE_MONITOR);
+    topology.addStateStore(store(STATS_DELTAS_STORE, BatchSummary.serde()), SAE_MONITOR);
     topology.addStateStore(
         store(WINDOW_TOTALS_STORE, JsonSerde.of(WindowTotals.class)).withCachingEnabled(),
         SAE_MONITOR);
     topology.addStateStore(
-        store(LATENT_CONTEXTS_STORE, JsonSerde.of(TopContexts.class)).withCachingEnabled(),
-        SAE_MONITOR);
+        store(LATENT_CONTEXTS_STORE, TopContexts.serde()).withCachingEnabled(), SAE_MONITOR);
     topology.addStateStore(
         store(SAE_PROGRESS_STORE, JsonSerde.of(SaeProgress.class)).withCachingEnabled(),
         SAE_MONITOR);

@@ -39,6 +39,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class SaeMonitorProcessor implements Processor<String, BatchSummary, String, FeatureAlert> {
 
+  /**
+   * Statistics deltas a window takes between snapshots: bounds what a restart or a query folds
+   * (about 3 MB of deltas for 256-token batches of a 16k-latent SAE) while a snapshot (every shard
+   * of the window) is written once per that many summaries.
+   */
+  static final int SNAPSHOT_EVERY = 64;
+
   private final MonitoringSettings settings;
   private final RuleBook rules;
   private final AlertListener listener;
@@ -49,11 +56,16 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
   private @Nullable ProcessorContext<String, FeatureAlert> context;
   private @Nullable KeyValueStore<String, RuleWindow> aggregateWindows;
   private @Nullable KeyValueStore<String, RuleProgress> progress;
-  private @Nullable KeyValueStore<String, LatentCell> latentStats;
+  private @Nullable KeyValueStore<String, LatentShard> latentStats;
+  private @Nullable KeyValueStore<String, BatchSummary> statsDeltas;
   private @Nullable KeyValueStore<String, TopContexts> latentContexts;
   private @Nullable KeyValueStore<String, WindowTotals> windowTotals;
   private @Nullable KeyValueStore<String, SaeProgress> saeProgress;
   private final Map<String, Double> contextFloors = new HashMap<>();
+
+  /** The statistics of windows taking summaries, by window-totals key (sae|window). */
+  private final Map<String, WindowAccumulator> accumulators = new HashMap<>();
+
   private long recordTimestamp;
   private long initializedAt;
 
@@ -74,11 +86,13 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
     this.aggregateWindows = context.getStateStore(MonitoringTopology.AGGREGATE_WINDOWS_STORE);
     this.progress = context.getStateStore(MonitoringTopology.RULE_PROGRESS_STORE);
     this.latentStats = context.getStateStore(MonitoringTopology.LATENT_STATS_STORE);
+    this.statsDeltas = context.getStateStore(MonitoringTopology.STATS_DELTAS_STORE);
     this.latentContexts = context.getStateStore(MonitoringTopology.LATENT_CONTEXTS_STORE);
     this.windowTotals = context.getStateStore(MonitoringTopology.WINDOW_TOTALS_STORE);
     this.saeProgress = context.getStateStore(MonitoringTopology.SAE_PROGRESS_STORE);
     // A task revived after an aborted transaction starts over from its restored stores.
     contextFloors.clear();
+    accumulators.clear();
     initializedAt = context.currentSystemTimeMs();
   }
 
@@ -117,22 +131,21 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
   /**
    * Adds the summary to its statistics window, however late, as long as the window is retained (a
    * late batch was still analyzed); a frozen window is thawed so that its dense count is redone.
+   * The window's accumulator takes the latents; the store gets one delta (see {@link
+   * WindowAccumulator}), and a snapshot every {@value #SNAPSHOT_EVERY} deltas.
    */
   private void statistics(BatchSummary s, long ts, long watermark) {
     long w = MonitorKeys.windowStart(ts, statsWindow);
     if (w < retentionCutoff(watermark)) {
       return;
     }
-    KeyValueStore<String, LatentCell> stats = store(latentStats);
-    int newLatents = 0;
-    for (int i = 0; i < s.size(); i++) {
-      String key = MonitorKeys.latentStats(s.saeId, w, s.latents[i]);
-      LatentCell cell = s.cell(i);
-      LatentCell old = stats.get(key);
-      if (old == null) {
-        newLatents++;
-      }
-      stats.put(key, old == null ? cell : old.plus(cell));
+    WindowAccumulator acc = accumulator(s.saeId, w);
+    int newLatents = acc.fold(s);
+    store(statsDeltas).put(MonitorKeys.delta(s.saeId, w, acc.nextSequence), s.statisticsOnly());
+    acc.nextSequence++;
+    acc.pending++;
+    if (acc.pending >= SNAPSHOT_EVERY) {
+      snapshot(s.saeId, w, acc);
     }
     KeyValueStore<String, WindowTotals> totals = store(windowTotals);
     String key = MonitorKeys.windowTotals(s.saeId, w);
@@ -140,9 +153,39 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
     totals.put(key, (t == null ? WindowTotals.empty() : t).plus(s, newLatents).thawed());
   }
 
+  /** The accumulator of a window, loaded from the stores when not on the heap. */
+  private WindowAccumulator accumulator(String saeId, long w) {
+    return accumulators.computeIfAbsent(
+        MonitorKeys.windowTotals(saeId, w),
+        k ->
+            WindowAccumulator.load(
+                store(latentStats),
+                store(statsDeltas),
+                MonitorKeys.latentStatsFrom(saeId, w),
+                MonitorKeys.latentStatsTo(saeId, w)));
+  }
+
+  /** Writes the window's shards and deletes the deltas they now include. */
+  private void snapshot(String saeId, long w, WindowAccumulator acc) {
+    if (acc.pending == 0) {
+      return;
+    }
+    KeyValueStore<String, LatentShard> shards = store(latentStats);
+    for (KeyValue<Integer, LatentShard> kv : acc.shards()) {
+      shards.put(MonitorKeys.latentShard(saeId, w, kv.key), kv.value);
+    }
+    deleteRange(
+        store(statsDeltas),
+        MonitorKeys.latentStatsFrom(saeId, w),
+        MonitorKeys.latentStatsTo(saeId, w),
+        k -> true);
+    acc.pending = 0;
+  }
+
   /**
    * Once the watermark passes a new window end plus the grace: counts the dense latents of every
-   * window up to there that is not frozen (new ones, and older ones a late summary thawed).
+   * window up to there that is not frozen (new ones, and older ones a late summary thawed), writes
+   * its final snapshot and lets its accumulator go.
    */
   private void freezeStatisticsWindows(String saeId, SaeProgress sp, long watermark) {
     if (watermark == Long.MIN_VALUE) {
@@ -167,11 +210,10 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
     }
     for (KeyValue<String, WindowTotals> kv : open) {
       long w = MonitorKeys.windowOf(saeId, kv.key);
-      totals.put(
-          kv.key,
-          kv.value.frozen(
-              MonitoringQueries.denseLatents(
-                  store(latentStats), saeId, w, kv.value.tokens(), settings.denseDensity())));
+      WindowAccumulator acc = accumulator(saeId, w);
+      totals.put(kv.key, kv.value.frozen(acc.dense(kv.value.tokens(), settings.denseDensity())));
+      snapshot(saeId, w, acc);
+      accumulators.remove(kv.key);
     }
     sp.frozenThrough = last;
   }
@@ -360,6 +402,11 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
     long cutoff = retentionCutoff(watermark);
     deleteRange(
         store(latentStats), saeId + "|", MonitorKeys.latentStatsFrom(saeId, cutoff), k -> true);
+    deleteRange(
+        store(statsDeltas), saeId + "|", MonitorKeys.latentStatsFrom(saeId, cutoff), k -> true);
+    accumulators
+        .keySet()
+        .removeIf(k -> k.startsWith(saeId + "|") && MonitorKeys.windowOf(saeId, k) < cutoff);
     deleteRange(
         store(windowTotals), saeId + "|", MonitorKeys.windowTotals(saeId, cutoff - 1), k -> true);
     deleteAll(

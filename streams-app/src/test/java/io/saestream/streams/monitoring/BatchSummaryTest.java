@@ -91,43 +91,93 @@ class BatchSummaryTest {
       assertThat(back.cell(i)).isEqualTo(s.cell(i));
     }
     assertThat(back.contexts).isEqualTo(s.contexts);
+    assertThat(back.context(1)).isNotNull();
+    assertThat(java.util.Objects.requireNonNull(back.context(1)).tokens())
+        .containsExactly("é", "ü");
+    assertThat(back.statisticsOnly().contexts).isEmpty();
+    assertThat(back.statisticsOnly().cell(0)).isEqualTo(s.cell(0));
     assertThat(back.fvu).isEqualTo(s.fvu);
 
     byte[] wrongFormat = bytes.clone();
     wrongFormat[0] = 9;
     assertThatThrownBy(() -> serde.deserializer().deserialize("t", wrongFormat))
         .isInstanceOf(SerializationException.class)
-        .hasMessageContaining("format must be 1, was 9");
+        .hasMessageContaining("format must be 2, was 9");
     byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length / 2);
     assertThatThrownBy(() -> serde.deserializer().deserialize("t", truncated))
         .isInstanceOf(SerializationException.class);
+    byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+    assertThatThrownBy(() -> serde.deserializer().deserialize("t", longer))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("left over");
+    // Any corrupted byte either still decodes or is refused as a SerializationException; never
+    // an index error, an out-of-memory or a summary that breaks its own invariants.
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 1; i < bytes.length; i++) {
+      byte[] corrupt = bytes.clone();
+      corrupt[i] = (byte) random.nextInt(256);
+      try {
+        BatchSummary decoded = serde.deserializer().deserialize("t", corrupt);
+        assertThat(decoded.size()).isLessThanOrEqualTo(corrupt.length);
+      } catch (SerializationException expected) {
+        assertThat(expected).hasMessageStartingWith("cannot read a batch summary");
+      }
+    }
   }
 
   @Test
-  void refusesLatentArraysThatAreNotParallel() {
+  void refusesLatentArraysThatAreNotParallelOrNotAscending() {
+    BatchSummary.Header h = new BatchSummary.Header(SAE, 1, "m", "h", 4, "s", 0, 1, 0, T0);
+    BatchSummary.Reconstruction r = new BatchSummary.Reconstruction(0, 0, 0, 0);
     assertThatThrownBy(
             () ->
                 new BatchSummary(
-                    SAE,
-                    1,
-                    "m",
-                    "h",
-                    4,
-                    "s",
-                    0,
-                    1,
-                    0,
-                    0,
-                    0,
-                    0,
-                    new int[] {1},
-                    new int[0],
-                    new double[1],
-                    new float[1],
-                    new int[] {0, 0},
-                    new byte[0],
-                    new int[0],
-                    List.of()))
+                    h,
+                    r,
+                    new BatchSummary.Latents(
+                        new int[] {1},
+                        new int[0],
+                        new double[1],
+                        new float[1],
+                        new int[] {0, 0},
+                        new byte[0],
+                        new int[0]),
+                    BatchSummary.Candidates.none()))
         .hasMessageStartingWith("latent arrays must be parallel: 1 latents, 0 firings");
+    assertThatThrownBy(
+            () ->
+                new BatchSummary(
+                    h,
+                    r,
+                    new BatchSummary.Latents(
+                        new int[] {2, 1},
+                        new int[2],
+                        new double[2],
+                        new float[2],
+                        new int[3],
+                        new byte[0],
+                        new int[0]),
+                    BatchSummary.Candidates.none()))
+        .hasMessage("latents must be ascending and >= 0, found 1 at 1");
+  }
+
+  @Test
+  void refusesCandidatesOutsideTheBatch() {
+    assertThatThrownBy(
+            () ->
+                new BatchSummary(
+                    new BatchSummary.Header(SAE, 1, "m", "h", 4, "s", 0, 2, 0, T0),
+                    new BatchSummary.Reconstruction(0, 0, 0, 0),
+                    new BatchSummary.Latents(
+                        new int[0],
+                        new int[0],
+                        new double[0],
+                        new float[0],
+                        new int[1],
+                        new byte[0],
+                        new int[0]),
+                    new BatchSummary.Candidates(
+                        null, 5, new int[] {3}, new int[] {2}, new float[] {1f})))
+        .hasMessage("candidate token index out of range [0, 2): 2");
   }
 }

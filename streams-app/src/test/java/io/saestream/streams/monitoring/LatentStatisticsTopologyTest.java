@@ -10,9 +10,13 @@ import static org.assertj.core.api.Assertions.within;
 import io.saestream.streams.config.MonitoringSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,5 +116,94 @@ class LatentStatisticsTopologyTest {
         .isEqualTo(3);
     h.send(batch("late", null, Map.of(1, 1f)), T0);
     assertThat(LatentStats.read(h.stores(), SAE, T0, T0).tokens()).isZero();
+  }
+
+  @Test
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  void snapshotsWindowsWithoutChangingTheirStatisticsAndNoReaderCountsADeltaTwice() {
+    int width = 3 * LatentShard.SIZE;
+    int batches = 2 * SaeMonitorProcessor.SNAPSHOT_EVERY + 7;
+    Random random = new Random(11);
+    Map<Integer, Long> firings = new TreeMap<>();
+    Map<Integer, Double> sums = new TreeMap<>();
+    Map<Integer, Float> maxima = new TreeMap<>();
+    MapStore<BatchSummary> earlyDeltas = null;
+    for (int b = 0; b < batches; b++) {
+      Map<Integer, Float>[] rows = new Map[4];
+      for (int t = 0; t < rows.length; t++) {
+        Map<Integer, Float> row = new HashMap<>();
+        while (row.size() < 3) {
+          row.put(random.nextInt(width), 0.01f + 10 * random.nextFloat());
+        }
+        row.forEach(
+            (j, v) -> {
+              firings.merge(j, 1L, Long::sum);
+              sums.merge(j, (double) v, Double::sum);
+              maxima.merge(j, v, Math::max);
+            });
+        rows[t] = row;
+      }
+      h.send(batch("s" + b, width, null, 0.1f, 0.1f, rows), T0 + b);
+      if (b == 9) {
+        earlyDeltas = MapStore.copyOf(h.stores().store(MonitoringTopology.STATS_DELTAS_STORE));
+      }
+    }
+
+    LatentStats w = LatentStats.read(h.stores(), SAE, T0, T0);
+    assertThat(w.tokens()).isEqualTo(4L * batches);
+    assertThat(w.latents().keySet()).isEqualTo(firings.keySet());
+    firings.forEach(
+        (j, n) -> {
+          LatentCell c = java.util.Objects.requireNonNull(w.latents().get(j));
+          double sum = sums.getOrDefault(j, 0.0);
+          assertThat(c.firings()).isEqualTo(n);
+          // Summed per batch, then per window: a different order than here, so not bit-equal.
+          assertThat(c.sum()).isCloseTo(sum, within(1e-9 * sum));
+          assertThat(c.max()).isEqualTo((double) maxima.getOrDefault(j, 0f));
+          assertThat(c.histogram().total()).isEqualTo(n);
+        });
+    MonitoringStores stores = h.stores();
+    ReadOnlyKeyValueStore<String, LatentShard> shards =
+        stores.store(MonitoringTopology.LATENT_STATS_STORE);
+    ReadOnlyKeyValueStore<String, BatchSummary> deltas =
+        stores.store(MonitoringTopology.STATS_DELTAS_STORE);
+    assertThat(shards.approximateNumEntries()).as("one snapshot per shard").isEqualTo(3);
+    assertThat(deltas.approximateNumEntries())
+        .as("deltas after the last snapshot")
+        .isEqualTo(batches - 2L * SaeMonitorProcessor.SNAPSHOT_EVERY);
+
+    // A query racing a snapshot may still see deltas the new shards include: counted once.
+    Map<String, BatchSummary> both = new TreeMap<>();
+    try (var it = java.util.Objects.requireNonNull(earlyDeltas).all()) {
+      it.forEachRemaining(kv -> both.put(kv.key, kv.value));
+    }
+    try (var it = deltas.all()) {
+      it.forEachRemaining(kv -> both.put(kv.key, kv.value));
+    }
+    MapStore<BatchSummary> racing = new MapStore<>(both);
+    MonitoringStores racingStores =
+        new MonitoringStores() {
+          @Override
+          @SuppressWarnings("unchecked")
+          public <V> ReadOnlyKeyValueStore<String, V> store(String name) {
+            return name.equals(MonitoringTopology.STATS_DELTAS_STORE)
+                ? (ReadOnlyKeyValueStore<String, V>) racing
+                : stores.store(name);
+          }
+        };
+    assertThat(LatentStats.read(racingStores, SAE, T0, T0).latents()).isEqualTo(w.latents());
+
+    // A restarted task folds the shards and the pending deltas back into the same statistics.
+    WindowAccumulator restored =
+        WindowAccumulator.load(
+            shards,
+            racing,
+            MonitorKeys.latentStatsFrom(SAE, T0),
+            MonitorKeys.latentStatsTo(SAE, T0));
+    assertThat(restored.nextSequence).isEqualTo(batches);
+    assertThat(restored.pending).isEqualTo(batches - 2 * SaeMonitorProcessor.SNAPSHOT_EVERY);
+    for (int j = 0; j < width; j++) {
+      assertThat(restored.cell(j)).as("latent %d", j).isEqualTo(w.latents().get(j));
+    }
   }
 }

@@ -150,6 +150,18 @@ final class MonitorHarness implements AutoCloseable {
       float fvu,
       float relativeError,
       Map<Integer, Float>... activations) {
+    return batch(sequenceId, D_SAE, tokens, fvu, relativeError, activations);
+  }
+
+  /** A batch of an SAE of width {@code dSae}. */
+  @SafeVarargs
+  static AnalyzedBatch batch(
+      String sequenceId,
+      int dSae,
+      @Nullable List<String> tokens,
+      float fvu,
+      float relativeError,
+      Map<Integer, Float>... activations) {
     int n = activations.length;
     List<Integer> offsets = new ArrayList<>();
     List<Integer> indices = new ArrayList<>();
@@ -180,7 +192,7 @@ final class MonitorHarness implements AutoCloseable {
             .setNTokens(n)
             .setSaeId(SAE)
             .setSaeVersion(7)
-            .setDSae(D_SAE)
+            .setDSae(dSae)
             .setRowOffsets(offsets)
             .setLatentIndices(indices)
             .setLatentValues(values)
