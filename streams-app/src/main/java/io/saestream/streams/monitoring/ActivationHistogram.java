@@ -1,6 +1,5 @@
 package io.saestream.streams.monitoring;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
@@ -97,55 +96,6 @@ public final class ActivationHistogram {
       sum[bins[k]] += increments[k];
     }
     return new ActivationHistogram(sum);
-  }
-
-  /** Bytes {@link #write} needs: one for the number of non-empty bins, then bin and count each. */
-  int encodedSize() {
-    int size = 1;
-    for (long c : counts) {
-      if (c != 0) {
-        size += 1 + Long.BYTES;
-      }
-    }
-    return size;
-  }
-
-  /** Writes the non-empty bins: their number, then (bin byte, count long) each. */
-  void write(ByteBuffer out) {
-    int nonEmpty = 0;
-    for (long c : counts) {
-      if (c != 0) {
-        nonEmpty++;
-      }
-    }
-    out.put((byte) nonEmpty);
-    for (int i = 0; i < BINS; i++) {
-      if (counts[i] != 0) {
-        out.put((byte) i);
-        out.putLong(counts[i]);
-      }
-    }
-  }
-
-  /** Reads what {@link #write} wrote. */
-  static ActivationHistogram read(ByteBuffer in) {
-    int nonEmpty = in.get();
-    if (nonEmpty < 0 || nonEmpty > BINS) {
-      throw new IllegalArgumentException(
-          "a histogram has at most " + BINS + " bins, was " + nonEmpty);
-    }
-    if (nonEmpty == 0) {
-      return EMPTY;
-    }
-    long[] counts = new long[BINS];
-    for (int k = 0; k < nonEmpty; k++) {
-      int bin = in.get();
-      if (bin < 0 || bin >= BINS) {
-        throw new IllegalArgumentException("histogram bin out of range: " + bin);
-      }
-      counts[bin] = in.getLong();
-    }
-    return new ActivationHistogram(counts);
   }
 
   @Override
