@@ -4,7 +4,6 @@ import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -48,32 +47,31 @@ final class BatchSummarizer {
     SummaryScratch sc = scratch;
     sc.reset(f.getDSae());
     int n = f.getNTokens();
-    List<Integer> offsets = f.getRowOffsets();
-    List<Integer> indices = f.getLatentIndices();
-    List<Float> values = f.getLatentValues();
+    int[] offsets = b.offsets;
+    int[] indices = b.indices;
+    float[] values = b.values;
     for (int t = 0; t < n; t++) {
-      for (int i = offsets.get(t); i < offsets.get(t + 1); i++) {
-        float v = values.get(i);
+      for (int i = offsets[t]; i < offsets[t + 1]; i++) {
+        float v = values[i];
         if (v > 0) {
-          sc.add(indices.get(i), v, t);
+          sc.add(indices[i], v, t);
         }
       }
     }
     double relSum = 0;
     int relCount = 0;
-    for (Float e : s.getRelativeError()) {
+    for (float e : BatchView.floats(s.getRelativeError())) {
       if (Float.isFinite(e)) {
         relSum += e;
         relCount++;
       }
     }
     long l0 = 0;
-    for (Integer x : s.getL0()) {
+    for (int x : BatchView.ints(s.getL0())) {
       l0 += x;
     }
     int touched = sc.touched;
-    int[] latents = Arrays.copyOf(sc.latents, touched);
-    Arrays.sort(latents);
+    int[] latents = sc.ascendingLatents();
     int[] firings = new int[touched];
     double[] sums = new double[touched];
     float[] maxima = new float[touched];
@@ -197,6 +195,18 @@ final class BatchSummarizer {
         slotOf = new int[dSae];
         Arrays.fill(slotOf, -1);
       }
+    }
+
+    /** The latents touched, ascending: a scan of the dense slot table beats sorting them. */
+    int[] ascendingLatents() {
+      int[] out = new int[touched];
+      int i = 0;
+      for (int j = 0; i < touched; j++) {
+        if (slotOf[j] >= 0) {
+          out[i++] = j;
+        }
+      }
+      return out;
     }
 
     int slotOf(int latent) {

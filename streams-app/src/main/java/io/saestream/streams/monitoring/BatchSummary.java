@@ -87,6 +87,12 @@ final class BatchSummary {
   /** The candidate contexts, in candidate order. */
   final List<LatentContext> contexts;
 
+  /**
+   * The wire form this summary was read from, or null when built here: written again as is (a
+   * per-SAE task stores each summary it reads as a statistics delta). Never handed out otherwise.
+   */
+  private byte @Nullable [] encoded;
+
   /** A context candidate of one latent. */
   record LatentContext(int latent, ContextEntry entry) {
     LatentContext {
@@ -281,32 +287,6 @@ final class BatchSummary {
     return null;
   }
 
-  /** This summary without its candidate contexts and text (what the statistics need). */
-  BatchSummary statisticsOnly() {
-    if (contexts.isEmpty() && tokens == null) {
-      return this;
-    }
-    return new BatchSummary(
-        header(),
-        new Reconstruction(fvu, relativeErrorSum, relativeErrorCount, l0Sum),
-        new Latents(latents, firings, sums, maxima, histOffsets, histBins, histCounts),
-        Candidates.none());
-  }
-
-  private Header header() {
-    return new Header(
-        saeId,
-        saeVersion,
-        modelId,
-        hookName,
-        dSae,
-        sequenceId,
-        sourcePartition,
-        nTokens,
-        startPosition,
-        timestamp);
-  }
-
   /** Compact binary serde (see the class comment); the topic is internal to this app. */
   static Serde<BatchSummary> serde() {
     Serializer<BatchSummary> ser = (topic, s) -> s == null ? null : write(s);
@@ -315,6 +295,10 @@ final class BatchSummary {
   }
 
   static byte[] write(BatchSummary s) {
+    byte[] known = s.encoded;
+    if (known != null) {
+      return known;
+    }
     int n = s.latents.length;
     WireWriter out = new WireWriter(256 + 12 * n);
     out.u8(FORMAT);
@@ -467,7 +451,9 @@ final class BatchSummary {
         cv[k] = in.f32();
       }
       in.end("batch summary");
-      return new BatchSummary(h, r, l, new Candidates(text, radius, cl, ct, cv));
+      BatchSummary s = new BatchSummary(h, r, l, new Candidates(text, radius, cl, ct, cv));
+      s.encoded = bytes;
+      return s;
     } catch (IllegalArgumentException e) {
       throw new SerializationException("cannot read a batch summary: " + e.getMessage(), e);
     }

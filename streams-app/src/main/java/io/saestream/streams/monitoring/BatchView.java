@@ -7,6 +7,7 @@ import io.saestream.streams.config.MonitoringSettings;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.apache.avro.generic.PrimitivesArrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,9 +21,12 @@ final class BatchView {
   final @Nullable List<String> tokens;
   final long timestamp;
   private final MonitoringSettings settings;
-  private final List<Integer> offsets;
-  private final List<Integer> indices;
-  private final List<Float> values;
+
+  /** Row offsets, latent indices and values of the sparse latents, unboxed once per batch. */
+  final int[] offsets;
+
+  final int[] indices;
+  final float[] values;
 
   BatchView(AnalyzedBatch a, long timestamp, MonitoringSettings settings) {
     this.features = a.features();
@@ -30,9 +34,9 @@ final class BatchView {
     this.tokens = a.tokens();
     this.timestamp = timestamp;
     this.settings = settings;
-    this.offsets = features.getRowOffsets();
-    this.indices = features.getLatentIndices();
-    this.values = features.getLatentValues();
+    this.offsets = ints(features.getRowOffsets());
+    this.indices = ints(features.getLatentIndices());
+    this.values = floats(features.getLatentValues());
   }
 
   String sequenceId() {
@@ -41,9 +45,9 @@ final class BatchView {
 
   /** Activation of {@code latent} on token {@code t}, 0 when not among the row's slots. */
   float value(int t, int latent) {
-    for (int i = offsets.get(t); i < offsets.get(t + 1); i++) {
-      if (indices.get(i) == latent) {
-        return values.get(i);
+    for (int i = offsets[t]; i < offsets[t + 1]; i++) {
+      if (indices[i] == latent) {
+        return values[i];
       }
     }
     return 0f;
@@ -93,5 +97,35 @@ final class BatchView {
       return null;
     }
     return FeatureAlerts.toTokenContext(context(t, 0));
+  }
+
+  /** The ints of an Avro array, without boxing when it is Avro's primitive array. */
+  static int[] ints(List<Integer> list) {
+    int[] out = new int[list.size()];
+    if (list instanceof PrimitivesArrays.IntArray a) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = a.getInt(i);
+      }
+    } else {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = list.get(i);
+      }
+    }
+    return out;
+  }
+
+  /** The floats of an Avro array, without boxing when it is Avro's primitive array. */
+  static float[] floats(List<Float> list) {
+    float[] out = new float[list.size()];
+    if (list instanceof PrimitivesArrays.FloatArray a) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = a.getFloat(i);
+      }
+    } else {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = list.get(i);
+      }
+    }
+    return out;
   }
 }

@@ -1,7 +1,5 @@
 package io.saestream.streams.monitoring;
 
-import java.util.Locale;
-
 /**
  * Store keys of the monitor. Window starts and latents are fixed-width hex, so that the stores'
  * lexicographic order is numeric order and a window's or a rule's entries are one range.
@@ -17,7 +15,7 @@ final class MonitorKeys {
 
   static String hex(long value) {
     // Offset so that negative timestamps still sort before positive ones.
-    return String.format(Locale.ROOT, "%016x", value ^ Long.MIN_VALUE);
+    return fixedHex(value ^ Long.MIN_VALUE, 16);
   }
 
   static long unhex(String text) {
@@ -25,7 +23,17 @@ final class MonitorKeys {
   }
 
   static String latent(int latent) {
-    return String.format(Locale.ROOT, "%08x", latent);
+    return fixedHex(latent & 0xFFFFFFFFL, 8);
+  }
+
+  /** The low {@code digits} hex digits of {@code value}, zero-padded (String.format is slow). */
+  private static String fixedHex(long value, int digits) {
+    char[] out = new char[digits];
+    for (int i = digits - 1; i >= 0; i--) {
+      out[i] = Character.forDigit((int) (value & 0xF), 16);
+      value >>>= 4;
+    }
+    return new String(out);
   }
 
   /** Per-sequence rule state: window|rule|sequence. */

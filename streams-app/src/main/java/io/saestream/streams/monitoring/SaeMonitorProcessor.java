@@ -141,7 +141,7 @@ final class SaeMonitorProcessor implements Processor<String, BatchSummary, Strin
     }
     WindowAccumulator acc = accumulator(s.saeId, w);
     int newLatents = acc.fold(s);
-    store(statsDeltas).put(MonitorKeys.delta(s.saeId, w, acc.nextSequence), s.statisticsOnly());
+    store(statsDeltas).put(MonitorKeys.delta(s.saeId, w, acc.nextSequence), s);
     acc.nextSequence++;
     acc.pending++;
     if (acc.pending >= SNAPSHOT_EVERY) {
