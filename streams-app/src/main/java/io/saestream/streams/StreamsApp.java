@@ -21,7 +21,6 @@ import io.saestream.streams.metrics.AppMetrics;
 import io.saestream.streams.monitoring.AggregatesTopic;
 import io.saestream.streams.monitoring.MonitoringTopology;
 import io.saestream.streams.monitoring.RecentAlerts;
-import io.saestream.streams.monitoring.TrafficCounter;
 import io.saestream.streams.monitoring.rules.RuleBook;
 import io.saestream.streams.monitoring.rules.RuleFileWatcher;
 import io.saestream.streams.registry.SaeLoader;
@@ -73,7 +72,6 @@ public final class StreamsApp implements AutoCloseable {
   private volatile @Nullable CheckpointFollower follower;
   private final RuleBook rules;
   private final RecentAlerts recentAlerts;
-  private final TrafficCounter traffic;
   private final @Nullable HttpApiServer http;
   private volatile @Nullable AppMetrics metrics;
   private volatile @Nullable RuleFileWatcher ruleFileWatcher;
@@ -90,7 +88,6 @@ public final class StreamsApp implements AutoCloseable {
       @Nullable HttpApiServer http) {
     this.rules = monitoring.rules();
     this.recentAlerts = monitoring.recentAlerts();
-    this.traffic = monitoring.traffic();
     this.http = http;
     this.config = config;
     this.engine = engine;
@@ -134,10 +131,7 @@ public final class StreamsApp implements AutoCloseable {
       throw e;
     }
     MonitoringState monitoring =
-        new MonitoringState(
-            new RuleBook(),
-            new RecentAlerts(config.monitoring().recentAlerts()),
-            new TrafficCounter());
+        new MonitoringState(new RuleBook(), new RecentAlerts(config.monitoring().recentAlerts()));
     StreamsApp app;
     HttpApiServer http = null;
     try {
@@ -158,8 +152,7 @@ public final class StreamsApp implements AutoCloseable {
                       config.monitoring(),
                       new SpecificAvroSerializer<FeatureAlert>(registryClient, serde),
                       monitoring.rules(),
-                      monitoring.recentAlerts(),
-                      monitoring.traffic())
+                      monitoring.recentAlerts())
                   : null);
       LOG.debug("Topology:\n{}", topology.describe());
       if (config.monitoring().enabled()) {
@@ -241,7 +234,6 @@ public final class StreamsApp implements AutoCloseable {
                 config.deployments().size(),
                 config.monitoring().enabled() ? config.monitoring() : null,
                 recentAlerts,
-                traffic,
                 rules,
                 clock),
             new JdkPeerClient(settings.forwardTimeout()),
@@ -303,11 +295,6 @@ public final class StreamsApp implements AutoCloseable {
   /** The most recent alerts of this instance (empty unless monitoring is enabled). */
   public RecentAlerts recentAlerts() {
     return recentAlerts;
-  }
-
-  /** This instance's traffic as the monitor counts it (zero unless monitoring is enabled). */
-  public TrafficCounter traffic() {
-    return traffic;
   }
 
   /** The port of the HTTP server, when {@code http.enabled} is on. */
@@ -392,6 +379,5 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /** The monitoring objects shared by the topology and the app. */
-  private record MonitoringState(
-      RuleBook rules, RecentAlerts recentAlerts, TrafficCounter traffic) {}
+  private record MonitoringState(RuleBook rules, RecentAlerts recentAlerts) {}
 }

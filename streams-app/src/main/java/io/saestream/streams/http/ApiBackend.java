@@ -102,11 +102,11 @@ public interface ApiBackend {
    * This instance's counters.
    *
    * @param uptimeSeconds since start
-   * @param tokensTotal tokens analyzed
-   * @param recordsTotal input records analyzed
+   * @param tokensTotal tokens of accepted input records ({@code sae_tokens_processed_total})
+   * @param recordsTotal accepted input records
    * @param deadLettersTotal dead letters written
    * @param alertsTotal distinct alerts raised here
-   * @param tokensPerSecond over the last ~10 s
+   * @param tokensPerSecond over the last ten seconds or so
    */
   record InstanceNumbers(
       double uptimeSeconds,

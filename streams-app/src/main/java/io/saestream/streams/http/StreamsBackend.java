@@ -3,12 +3,12 @@ package io.saestream.streams.http;
 import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.errors.DeadLetterMetrics;
+import io.saestream.streams.metrics.TokenMetrics;
 import io.saestream.streams.monitoring.MonitoringQueries;
 import io.saestream.streams.monitoring.MonitoringStores;
 import io.saestream.streams.monitoring.MonitoringTopology;
 import io.saestream.streams.monitoring.RecentAlerts;
 import io.saestream.streams.monitoring.SaeKeyPartitioner;
-import io.saestream.streams.monitoring.TrafficCounter;
 import io.saestream.streams.monitoring.rules.AlertRule;
 import io.saestream.streams.monitoring.rules.RuleBook;
 import io.saestream.streams.registry.DeployedSae;
@@ -16,7 +16,10 @@ import io.saestream.streams.registry.SaeRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StreamsMetadata;
@@ -28,8 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link ApiBackend} of a running app: Kafka Streams' state and metadata (who owns which sae_id
  * key, located with {@link SaeKeyPartitioner} like the aggregates sink writes), its local stores,
- * the SAE registry, the recent alerts and the traffic counter. Holds references only; owns nothing.
- * Thread-safe.
+ * the SAE registry, the recent alerts and the token counters ({@link TokenMetrics}). Holds
+ * references only; owns nothing. Thread-safe.
  */
 public final class StreamsBackend implements ApiBackend {
 
@@ -41,7 +44,6 @@ public final class StreamsBackend implements ApiBackend {
   private final int deployments;
   private final @Nullable MonitoringSettings monitoring;
   private final RecentAlerts alerts;
-  private final TrafficCounter traffic;
   private final RuleBook rules;
   private final Clock clock;
   private final long startedAt;
@@ -55,7 +57,6 @@ public final class StreamsBackend implements ApiBackend {
    * @param deployments how many SAEs the configuration deploys (readiness)
    * @param monitoring the monitoring settings, or null when monitoring is off
    * @param alerts this instance's recent alerts
-   * @param traffic this instance's traffic counter
    * @param rules the rules in force
    * @param clock wall clock of uptime and rates
    */
@@ -67,7 +68,6 @@ public final class StreamsBackend implements ApiBackend {
       int deployments,
       @Nullable MonitoringSettings monitoring,
       RecentAlerts alerts,
-      TrafficCounter traffic,
       RuleBook rules,
       Clock clock) {
     this.streams = Objects.requireNonNull(streams, "streams");
@@ -76,7 +76,6 @@ public final class StreamsBackend implements ApiBackend {
     this.deployments = deployments;
     this.monitoring = monitoring;
     this.alerts = Objects.requireNonNull(alerts, "alerts");
-    this.traffic = Objects.requireNonNull(traffic, "traffic");
     this.rules = Objects.requireNonNull(rules, "rules");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.startedAt = clock.millis();
@@ -183,12 +182,13 @@ public final class StreamsBackend implements ApiBackend {
   @Override
   public InstanceNumbers numbers() {
     long now = clock.millis();
+    Map<MetricName, ? extends Metric> metrics = streams.metrics();
     return new InstanceNumbers(
         (now - startedAt) / 1000.0,
-        traffic.tokens(),
-        traffic.records(),
-        DeadLetterMetrics.total(streams.metrics()),
+        TokenMetrics.tokensTotal(metrics),
+        TokenMetrics.batchesTotal(metrics),
+        DeadLetterMetrics.total(metrics),
         alerts.total(),
-        traffic.tokensPerSecond(now));
+        TokenMetrics.tokensPerSecond(metrics));
   }
 }

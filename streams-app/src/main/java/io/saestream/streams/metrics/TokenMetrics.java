@@ -2,8 +2,10 @@ package io.saestream.streams.metrics;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.metrics.stats.CumulativeCount;
 import org.apache.kafka.common.metrics.stats.CumulativeSum;
@@ -13,7 +15,7 @@ import org.apache.kafka.streams.StreamsMetrics;
 /**
  * The throughput counter: a Kafka Streams custom sensor per stream thread, in group {@value
  * #GROUP}, tagged {@value #THREAD_TAG}, with metrics {@value #TOKENS_TOTAL} (tokens of accepted
- * batches), {@value #TOKENS_RATE} (tokens per second over Kafka's sample window) and {@value
+ * batches), {@value #TOKENS_RATE} (tokens per second over about ten seconds) and {@value
  * #BATCHES_TOTAL} (accepted batches). Like every Kafka Streams metric it is reported by {@code
  * KafkaStreams#metrics()} and {@code TopologyTestDriver#metrics()}, and so by {@link AppMetrics}.
  *
@@ -28,7 +30,7 @@ public final class TokenMetrics {
   /** Cumulative number of tokens in accepted batches. */
   public static final String TOKENS_TOTAL = "tokens-total";
 
-  /** Tokens per second, over Kafka's metric sample window. */
+  /** Tokens per second, over the last {@value #RATE_SAMPLES} seconds or so. */
   public static final String TOKENS_RATE = "tokens-rate";
 
   /** Cumulative number of accepted batches. */
@@ -38,6 +40,9 @@ public final class TokenMetrics {
   public static final String THREAD_TAG = "thread-id";
 
   private static final String SENSOR_PREFIX = "sae-tokens.";
+
+  /** One-second samples the rate is taken over. */
+  private static final int RATE_SAMPLES = 10;
 
   private final Sensor sensor;
 
@@ -56,9 +61,11 @@ public final class TokenMetrics {
     sensor.add(
         new MetricName(TOKENS_TOTAL, GROUP, "Tokens of accepted activation batches", tags),
         new CumulativeSum());
+    // A live number for the dashboard: ten one-second samples (Kafka's default is 2 x 30 s).
     sensor.add(
         new MetricName(TOKENS_RATE, GROUP, "Tokens of accepted batches per second", tags),
-        new Rate());
+        new Rate(),
+        new MetricConfig().samples(RATE_SAMPLES).timeWindow(1, TimeUnit.SECONDS));
     sensor.add(
         new MetricName(BATCHES_TOTAL, GROUP, "Accepted activation batches", tags),
         new CumulativeCount());
@@ -83,7 +90,7 @@ public final class TokenMetrics {
     return Math.round(sum(metrics, BATCHES_TOTAL));
   }
 
-  /** Tokens per second over Kafka's sample window, summed over stream threads. */
+  /** Tokens per second over the last ten seconds or so, summed over stream threads. */
   public static double tokensPerSecond(Map<MetricName, ? extends Metric> metrics) {
     return sum(metrics, TOKENS_RATE);
   }

@@ -109,14 +109,12 @@ public final class MonitoringTopology {
    * @param alertSerializer writes FeatureAlert values (Confluent wire format)
    * @param rules the rule book the rules topic updates and the monitor reads
    * @param listener told of each alert (e.g. {@link RecentAlerts})
-   * @param traffic counts the records and tokens this instance analyzes
    */
   public record Wiring(
       MonitoringSettings settings,
       Serializer<FeatureAlert> alertSerializer,
       RuleBook rules,
-      AlertListener listener,
-      TrafficCounter traffic) {
+      AlertListener listener) {
 
     /** Checks for nulls. */
     public Wiring {
@@ -124,16 +122,6 @@ public final class MonitoringTopology {
       Objects.requireNonNull(alertSerializer, "alertSerializer");
       Objects.requireNonNull(rules, "rules");
       Objects.requireNonNull(listener, "listener");
-      Objects.requireNonNull(traffic, "traffic");
-    }
-
-    /** Wiring with a traffic counter nobody reads. */
-    public Wiring(
-        MonitoringSettings settings,
-        Serializer<FeatureAlert> alertSerializer,
-        RuleBook rules,
-        AlertListener listener) {
-      this(settings, alertSerializer, rules, listener, new TrafficCounter());
     }
   }
 
@@ -142,7 +130,7 @@ public final class MonitoringTopology {
    * records to {@link #MONITOR}), the aggregates sink and source, the per-SAE monitor, the alert
    * sinks and the global rules store.
    *
-   * @param clock source of {@code created_at} and of the traffic counter's time
+   * @param clock source of the alerts' {@code created_at}
    */
   public static void addTo(Topology topology, String parent, Wiring wiring, Clock clock) {
     Objects.requireNonNull(topology, "topology");
@@ -151,14 +139,11 @@ public final class MonitoringTopology {
     MonitoringSettings settings = wiring.settings();
     RuleBook rules = wiring.rules();
     AlertListener listener = wiring.listener();
-    TrafficCounter traffic = wiring.traffic();
     Serializer<FeatureAlert> alertSerializer = wiring.alertSerializer();
     Serde<BatchSummary> summaries = BatchSummary.serde();
 
     topology.addProcessor(
-        MONITOR,
-        () -> new SequenceMonitorProcessor(settings, rules, listener, traffic, clock),
-        parent);
+        MONITOR, () -> new SequenceMonitorProcessor(settings, rules, listener, clock), parent);
     topology.addStateStore(store(SEQUENCE_WINDOWS_STORE, JsonSerde.of(RuleWindow.class)), MONITOR);
     topology.addSink(
         ALERTS_SINK, settings.alertsTopic(), new StringSerializer(), alertSerializer, MONITOR);

@@ -1,7 +1,6 @@
 package io.saestream.streams.monitoring;
 
 import io.saestream.schema.v1.FeatureAlert;
-import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.TokenContext;
 import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.monitoring.rules.AlertRule;
@@ -34,8 +33,7 @@ import org.jspecify.annotations.Nullable;
  * MonitoringTopology#SEQUENCE_WINDOWS_STORE}.
  *
  * <p>Context capture stays here, where the token text is: a summary carries candidate contexts
- * chosen by {@link BatchSummarizer}. Each input record is counted once in the {@link
- * TrafficCounter}, although it reaches this node once per SAE of its route.
+ * chosen by {@link BatchSummarizer}.
  *
  * <p>One instance per task, used by its stream thread only.
  */
@@ -44,26 +42,18 @@ final class SequenceMonitorProcessor implements Processor<String, AnalyzedBatch,
   private final MonitoringSettings settings;
   private final RuleBook rules;
   private final AlertListener listener;
-  private final TrafficCounter traffic;
   private final Clock clock;
   private @Nullable ProcessorContext<String, Object> context;
   private @Nullable KeyValueStore<String, RuleWindow> sequenceWindows;
   private final BatchSummarizer summarizer;
   private long streamTime = Long.MIN_VALUE;
   private long lastCleanupWindow = Long.MIN_VALUE;
-  private int lastSourcePartition = -1;
-  private long lastSourceOffset = -1;
 
   SequenceMonitorProcessor(
-      MonitoringSettings settings,
-      RuleBook rules,
-      AlertListener listener,
-      TrafficCounter traffic,
-      Clock clock) {
+      MonitoringSettings settings, RuleBook rules, AlertListener listener, Clock clock) {
     this.settings = settings;
     this.rules = rules;
     this.listener = listener;
-    this.traffic = traffic;
     this.clock = clock;
     this.summarizer = new BatchSummarizer(settings.topContexts());
   }
@@ -87,7 +77,6 @@ final class SequenceMonitorProcessor implements Processor<String, AnalyzedBatch,
     long ts = record.timestamp();
     streamTime = Math.max(streamTime, ts);
     BatchView b = new BatchView(record.value(), ts, settings);
-    countTraffic(b.features);
     RuleSet set = rules.current();
     Set<Integer> rateLatents = new HashSet<>();
     for (AlertRule rule : set.forSae(b.features.getSaeId())) {
@@ -104,18 +93,6 @@ final class SequenceMonitorProcessor implements Processor<String, AnalyzedBatch,
         new Record<String, Object>(b.features.getSaeId(), summary, ts),
         MonitoringTopology.AGGREGATES_SINK);
     cleanup(set);
-  }
-
-  /** Counts each input record once, although it reaches this node once per SAE of its route. */
-  private void countTraffic(FeatureBatch f) {
-    int partition = f.getSourcePartition();
-    long offset = f.getSourceOffset();
-    if (partition == lastSourcePartition && offset == lastSourceOffset) {
-      return;
-    }
-    lastSourcePartition = partition;
-    lastSourceOffset = offset;
-    traffic.record(clock.millis(), f.getNTokens());
   }
 
   // ---- per-sequence rules -------------------------------------------------------------------
