@@ -1,5 +1,6 @@
 package io.saestream.launcher.bench;
 
+import io.saestream.sae.checkpoint.SyntheticTensor;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.serde.AvroSerdeConfig;
 import io.saestream.schema.serde.SpecificAvroSerializer;

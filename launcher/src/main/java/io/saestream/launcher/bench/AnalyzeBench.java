@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
+import io.saestream.sae.checkpoint.SyntheticTensor;
 import io.saestream.sae.checkpoint.Tensor;
 import io.saestream.sae.fold.Folding;
 import io.saestream.sae.onnx.ExportOptions;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,14 +37,7 @@ import picocli.CommandLine.Option;
     description = "analyze-graph tokens/s vs the bare encoder GEMM, side by side.")
 final class AnalyzeBench implements Callable<Integer> {
 
-  @Option(names = "--d-in", defaultValue = "768")
-  int dIn;
-
-  @Option(names = "--d-sae", defaultValue = "16384")
-  int dSae;
-
-  @Option(names = "--k", defaultValue = "32")
-  int k;
+  @Mixin final SaeShapeOptions shape = SaeShapeOptions.throughputDefaults();
 
   @Option(names = "--tokens", defaultValue = "1024", description = "N, tokens per call.")
   int tokens;
@@ -65,14 +60,14 @@ final class AnalyzeBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    SaeCheckpoint sae = syntheticTopK(dIn, dSae, k);
+    SaeCheckpoint sae = syntheticTopK(shape.dIn, shape.dSae, shape.k);
     // What streams-app serves: the folded form (Folding.toInference), which has unit decoder rows.
     SaeCheckpoint served = Folding.toInference(sae);
     byte[] analyze = SaeOnnxExporter.exportToBytes(served, ExportOptions.defaults());
     byte[] unfolded = SaeOnnxExporter.exportToBytes(sae, ExportOptions.defaults());
     byte[] bare = SaeOnnxExporter.bareEncoderGraph(served);
-    float[] x = new float[tokens * dIn];
-    new SyntheticTensor(7, 1f, tokens, dIn).readFloats(0, x, 0, x.length);
+    float[] x = new float[tokens * shape.dIn];
+    new SyntheticTensor(7, 1f, tokens, shape.dIn).readFloats(0, x, 0, x.length);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setIntraOpNumThreads(threads);
@@ -86,7 +81,7 @@ final class AnalyzeBench implements Callable<Integer> {
           OrtSession sAnalyze = env.createSession(analyze, so);
           OrtSession sUnfolded = env.createSession(unfolded, so);
           OnnxTensor input =
-              OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {tokens, dIn})) {
+              OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {tokens, shape.dIn})) {
         Map<String, OnnxTensor> in = Map.of("x", input);
         for (int i = 0; i < 3; i++) {
           time(sBare, in);
@@ -110,9 +105,9 @@ final class AnalyzeBench implements Callable<Integer> {
                 + "  bare encoder x·W_enc+b_enc : %8.1f ms/call %10.0f tokens/s%n"
                 + "  analyze graph (served)     : %8.1f ms/call %10.0f tokens/s  ratio %.3f%n"
                 + "  analyze graph (unfolded)   : %8.1f ms/call %10.0f tokens/s  ratio %.3f%n",
-            dIn,
-            dSae,
-            k,
+            shape.dIn,
+            shape.dSae,
+            shape.k,
             tokens,
             threads,
             spin,

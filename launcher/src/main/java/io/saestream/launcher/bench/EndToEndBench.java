@@ -52,6 +52,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -113,14 +114,7 @@ final class EndToEndBench implements Callable<Integer> {
 
   private static final Duration BARE_WINDOW = Duration.ofMillis(600);
 
-  @Option(names = "--d-in", defaultValue = "768")
-  int dIn;
-
-  @Option(names = "--d-sae", defaultValue = "16384")
-  int dSae;
-
-  @Option(names = "--k", defaultValue = "32")
-  int k;
+  @Mixin final SaeShapeOptions shape = SaeShapeOptions.throughputDefaults();
 
   @Option(names = "--tokens", defaultValue = "256", description = "Tokens per record.")
   int tokens;
@@ -220,9 +214,7 @@ final class EndToEndBench implements Callable<Integer> {
   }
 
   private void checkOptions() {
-    requirePositive("--d-in", dIn);
-    requirePositive("--d-sae", dSae);
-    requirePositive("--k", k);
+    shape.requirePositive(spec.commandLine());
     requirePositive("--tokens", tokens);
     requirePositive("--stream-threads", streamThreads);
     requirePositive("--intra-op-threads", intraOpThreads);
@@ -296,9 +288,9 @@ final class EndToEndBench implements Callable<Integer> {
   private void run(PrintWriter out, Path work) throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     Path saeDir = work.resolve("sae");
-    AnalyzeBench.syntheticTopK(dIn, dSae, k).write(saeDir);
+    AnalyzeBench.syntheticTopK(shape.dIn, shape.dSae, shape.k).write(saeDir);
     byte[] model = exportLikeTheApp(saeDir);
-    long recordBytes = (long) tokens * dIn * Float.BYTES;
+    long recordBytes = (long) tokens * shape.dIn * Float.BYTES;
     // The broker's default limit (message.max.bytes ≈ 1 MiB) holds one 256 × 768 float32 record
     // (786 KiB + a few KiB of Avro); raise it per topic, and the producer's, for larger --tokens.
     int maxMessageBytes = (int) Math.max(1 << 20, 2 * recordBytes + (64 << 10));
@@ -350,7 +342,7 @@ final class EndToEndBench implements Callable<Integer> {
                   tokens,
                   WAIT_LIMIT));
         }
-        bares.add(BareGraph.open(model, streamThreads, intraOpThreads, tokens, dIn, k));
+        bares.add(BareGraph.open(model, streamThreads, intraOpThreads, tokens, shape.dIn, shape.k));
         // References: the machine's cores in either pure layout, so that a layout choice cannot
         // flatter the ratio (the goal ratio is taken against the best bare layout measured).
         int cores = Runtime.getRuntime().availableProcessors();
@@ -358,10 +350,11 @@ final class EndToEndBench implements Callable<Integer> {
             new HashSet<>(Set.of(BareGraph.layout(streamThreads, intraOpThreads)));
         for (int[] layout : new int[][] {{cores, 1}, {1, cores}}) {
           if (measured.add(BareGraph.layout(layout[0], layout[1]))) {
-            bares.add(BareGraph.open(model, layout[0], layout[1], tokens, dIn, k));
+            bares.add(BareGraph.open(model, layout[0], layout[1], tokens, shape.dIn, shape.k));
           }
         }
-        ActivationRecords records = new ActivationRecords(registryClient, MODEL, HOOK, tokens, dIn);
+        ActivationRecords records =
+            new ActivationRecords(registryClient, MODEL, HOOK, tokens, shape.dIn);
         measure(out, err, apps, bares, producer, records, topicPartitions, broker);
       } finally {
         closeAll(bares, apps);
@@ -712,7 +705,7 @@ final class EndToEndBench implements Callable<Integer> {
   }
 
   private void print(PrintWriter out, Report r) {
-    long recordBytes = (long) tokens * dIn * Float.BYTES;
+    long recordBytes = (long) tokens * shape.dIn * Float.BYTES;
     out.printf(
         Locale.ROOT,
         "sae-stream bench e2e  %s, %s (%d CPUs), Java %s; 1-min load average %s at start,"
@@ -727,9 +720,9 @@ final class EndToEndBench implements Callable<Integer> {
         Locale.ROOT,
         "  topk d_in=%d d_sae=%d k=%d; %d-token F32 records (%d KiB, with token ids and text);"
             + " CPU; per app %s, %d partition(s)%n",
-        dIn,
-        dSae,
-        k,
+        shape.dIn,
+        shape.dSae,
+        shape.k,
         tokens,
         recordBytes >> 10,
         BareGraph.layout(streamThreads, intraOpThreads)

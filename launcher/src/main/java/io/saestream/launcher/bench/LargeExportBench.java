@@ -9,6 +9,7 @@ import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
 import io.saestream.sae.checkpoint.SafeTensorsWriter;
+import io.saestream.sae.checkpoint.SyntheticTensor;
 import io.saestream.sae.checkpoint.Tensor;
 import io.saestream.sae.fold.Folding;
 import io.saestream.sae.onnx.ExportOptions;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,14 +42,7 @@ import picocli.CommandLine.Option;
     description = "Generate a large topk SAE on disk, fold + export it, report peak heap.")
 final class LargeExportBench implements Callable<Integer> {
 
-  @Option(names = "--d-in", defaultValue = "4096")
-  int dIn;
-
-  @Option(names = "--d-sae", defaultValue = "131072")
-  int dSae;
-
-  @Option(names = "--k", defaultValue = "32")
-  int k;
+  @Mixin final SaeShapeOptions shape = SaeShapeOptions.defaultingTo(4096, 131_072, 32);
 
   @Option(names = "--work-dir", required = true, description = "Where the SAE and model go.")
   Path workDir;
@@ -104,36 +99,37 @@ final class LargeExportBench implements Callable<Integer> {
   private void writeSyntheticSae(Path dir) throws Exception {
     ObjectNode cfg = JsonNodeFactory.instance.objectNode();
     cfg.put("architecture", "topk");
-    cfg.put("d_in", dIn);
-    cfg.put("d_sae", dSae);
+    cfg.put("d_in", shape.dIn);
+    cfg.put("d_sae", shape.dSae);
     cfg.put("dtype", "float32");
     cfg.put("device", "cpu");
     cfg.put("apply_b_dec_to_input", true);
     cfg.put("normalize_activations", "none");
     cfg.put("reshape_activations", "none");
-    cfg.put("k", k);
+    cfg.put("k", shape.k);
     cfg.put("rescale_acts_by_decoder_norm", true);
     Files.writeString(dir.resolve(SaeCheckpoint.CONFIG_FILE), SaeConfig.fromJson(cfg).toCfgJson());
-    float encScale = (float) (1 / Math.sqrt(dIn));
+    float encScale = (float) (1 / Math.sqrt(shape.dIn));
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    tensors.put("W_dec", new SyntheticTensor(1, 0.05f, dSae, dIn));
-    tensors.put("W_enc", new SyntheticTensor(2, encScale, dIn, dSae));
-    tensors.put("b_dec", FloatTensor.of(new float[dIn], dIn));
-    tensors.put("b_enc", FloatTensor.of(new float[dSae], dSae));
+    tensors.put("W_dec", new SyntheticTensor(1, 0.05f, shape.dSae, shape.dIn));
+    tensors.put("W_enc", new SyntheticTensor(2, encScale, shape.dIn, shape.dSae));
+    tensors.put("b_dec", FloatTensor.of(new float[shape.dIn], shape.dIn));
+    tensors.put("b_enc", FloatTensor.of(new float[shape.dSae], shape.dSae));
     SafeTensorsWriter.write(dir.resolve(SaeCheckpoint.WEIGHTS_FILE), tensors);
   }
 
   private void runInOrt(PrintWriter out, Path model) throws Exception {
     int n = 8;
-    float[] x = new float[n * dIn];
-    SyntheticTensor gen = new SyntheticTensor(3, 1f, n, dIn);
+    float[] x = new float[n * shape.dIn];
+    SyntheticTensor gen = new SyntheticTensor(3, 1f, n, shape.dIn);
     gen.readFloats(0, x, 0, x.length);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     long t0 = System.nanoTime();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setIntraOpNumThreads(2);
       try (OrtSession s = env.createSession(model.toString(), so);
-          OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {n, dIn});
+          OnnxTensor in =
+              OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {n, shape.dIn});
           OrtSession.Result r = s.run(Map.of("x", in))) {
         long[] l0s = (long[]) r.get("l0").orElseThrow().getValue();
         float[] rel = (float[]) r.get("relative_error").orElseThrow().getValue();

@@ -49,6 +49,7 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,14 +84,7 @@ final class TrainBench implements Callable<Integer> {
   private static final com.sun.management.OperatingSystemMXBean OS =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
-  @Option(names = "--d-in", defaultValue = "768")
-  int dIn;
-
-  @Option(names = "--d-sae", defaultValue = "16384")
-  int dSae;
-
-  @Option(names = "--k", defaultValue = "32")
-  int k;
+  @Mixin final SaeShapeOptions shape = SaeShapeOptions.throughputDefaults();
 
   @Option(names = "--batch", defaultValue = "4096", description = "Tokens per step.")
   int batch;
@@ -162,10 +156,8 @@ final class TrainBench implements Callable<Integer> {
   }
 
   private void checkOptions() {
+    shape.requirePositive(spec.commandLine());
     Map<String, Double> positive = new LinkedHashMap<>();
-    positive.put("--d-in", (double) dIn);
-    positive.put("--d-sae", (double) dSae);
-    positive.put("--k", (double) k);
     positive.put("--batch", (double) batch);
     positive.put("--threads", (double) threads);
     positive.put("--rounds", (double) rounds);
@@ -176,9 +168,9 @@ final class TrainBench implements Callable<Integer> {
             spec.commandLine(), e.getKey() + " must be > 0, was " + e.getValue().longValue());
       }
     }
-    if (k > dSae) {
+    if (shape.k > shape.dSae) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--k must be <= --d-sae, was " + k + " > " + dSae);
+          spec.commandLine(), "--k must be <= --d-sae, was " + shape.k + " > " + shape.dSae);
     }
     if (publishSteps < 0) {
       throw new CommandLine.ParameterException(
@@ -203,9 +195,9 @@ final class TrainBench implements Callable<Integer> {
     out.printf(
         Locale.ROOT,
         "  topk d_in=%d d_sae=%d k=%d batch=%d; ORT intra-op threads %d, spinning %s%n",
-        dIn,
-        dSae,
-        k,
+        shape.dIn,
+        shape.dSae,
+        shape.k,
         batch,
         threads,
         spin);
@@ -222,7 +214,7 @@ final class TrainBench implements Callable<Integer> {
   // (1) sparse vs dense
 
   private void compareFormulations(PrintWriter out) throws OrtException {
-    TrainingStepSpec stepSpec = TrainingStepSpec.topK(dIn, dSae, k);
+    TrainingStepSpec stepSpec = TrainingStepSpec.topK(shape.dIn, shape.dSae, shape.k);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     List<Formulation> sides = List.of(Formulation.SPARSE, Formulation.DENSE);
     List<OnnxTensor> owned = new ArrayList<>();
@@ -271,7 +263,7 @@ final class TrainBench implements Callable<Integer> {
               + " (aux-k)%n",
           rounds,
           deadCount,
-          dSae);
+          shape.dSae);
       for (int s = 0; s < sides.size(); s++) {
         double med = median(wall[s]);
         out.printf(
@@ -308,6 +300,8 @@ final class TrainBench implements Callable<Integer> {
   /** sae-lens's initialisation, a Gaussian batch with a per-dimension offset, zero moments. */
   private Map<String, OnnxTensor> stepInputs(
       OrtEnvironment env, TrainingStepSpec stepSpec, List<OnnxTensor> owned) throws OrtException {
+    int dIn = shape.dIn;
+    int dSae = shape.dSae;
     SplittableRandom r = new SplittableRandom(42);
     float[] wDec = new float[dSae * dIn];
     float[] wEnc = new float[dIn * dSae];
@@ -354,6 +348,7 @@ final class TrainBench implements Callable<Integer> {
   }
 
   private float[] activations(SplittableRandom r) {
+    int dIn = shape.dIn;
     float[] offset = new float[dIn];
     for (int d = 0; d < dIn; d++) {
       offset[d] = (float) gaussian(r);
@@ -392,7 +387,7 @@ final class TrainBench implements Callable<Integer> {
 
   private void timePublishing(PrintWriter out) throws IOException {
     TrainingSettings settings =
-        TrainingSettings.builder(dIn, dSae, k)
+        TrainingSettings.builder(shape.dIn, shape.dSae, shape.k)
             .batchSize(batch)
             .bufferTokens(2 * batch)
             .schedule(LearningRateSchedule.constant(2e-4))

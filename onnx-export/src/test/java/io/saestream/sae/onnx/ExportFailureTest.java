@@ -9,6 +9,7 @@ import io.saestream.sae.checkpoint.DType;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
+import io.saestream.sae.checkpoint.SyntheticTensor;
 import io.saestream.sae.checkpoint.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -3,6 +3,7 @@ package io.saestream.sae.onnx;
 import io.saestream.sae.checkpoint.ActivationNormalization;
 import io.saestream.sae.checkpoint.Architecture;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
+import io.saestream.sae.checkpoint.SyntheticTensor;
 import io.saestream.sae.checkpoint.Tensor;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
