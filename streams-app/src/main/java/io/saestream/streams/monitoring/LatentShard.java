@@ -46,22 +46,15 @@ final class LatentShard {
   }
 
   /**
-   * Encodes the cells of the latents in [{@code shard}·SIZE, (shard + 1)·SIZE) that fired, from an
-   * accumulator's dense arrays; null when none fired.
+   * Encodes the cells of the latents in [{@code shard}·SIZE, (shard + 1)·SIZE) that fired in {@code
+   * window}; null when none fired.
    */
-  static @Nullable LatentShard encode(
-      int shard,
-      long throughSequence,
-      long[] firings,
-      double[] sums,
-      float[] maxima,
-      long[] histograms,
-      int dSae) {
+  static @Nullable LatentShard encode(int shard, long throughSequence, WindowAccumulator window) {
     int from = shard * SIZE;
-    int to = Math.min(dSae, from + SIZE);
+    int to = Math.min(window.width(), from + SIZE);
     int n = 0;
     for (int j = from; j < to; j++) {
-      if (firings[j] != 0) {
+      if (window.firings(j) != 0) {
         n++;
       }
     }
@@ -72,22 +65,22 @@ final class LatentShard {
     out.u8(FORMAT).varlong(throughSequence + 1).varint(n);
     int previous = -1;
     for (int j = from; j < to; j++) {
-      if (firings[j] == 0) {
+      if (window.firings(j) == 0) {
         continue;
       }
-      out.varint(j - previous - 1).varlong(firings[j]).f64(sums[j]).f32(maxima[j]);
+      out.varint(j - previous - 1).varlong(window.firings(j)).f64(window.sum(j)).f32(window.max(j));
       previous = j;
-      int base = j * ActivationHistogram.BINS;
+      long[] counts = window.counts(j);
       int nonEmpty = 0;
-      for (int b = 0; b < ActivationHistogram.BINS; b++) {
-        if (histograms[base + b] != 0) {
+      for (long c : counts) {
+        if (c != 0) {
           nonEmpty++;
         }
       }
       out.u8(nonEmpty);
-      for (int b = 0; b < ActivationHistogram.BINS; b++) {
-        if (histograms[base + b] != 0) {
-          out.u8(b).varlong(histograms[base + b]);
+      for (int bin = 0; bin < counts.length; bin++) {
+        if (counts[bin] != 0) {
+          out.u8(bin).varlong(counts[bin]);
         }
       }
     }

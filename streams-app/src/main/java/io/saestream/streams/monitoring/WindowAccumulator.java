@@ -26,7 +26,9 @@ final class WindowAccumulator {
   private long[] firings;
   private double[] sums;
   private float[] maxima;
-  private long[] histograms;
+
+  /** Per latent its histogram counts, allocated when it first fires (most latents rarely do). */
+  private int[][] histograms;
 
   /** Sequence number the next delta gets. */
   long nextSequence;
@@ -39,7 +41,7 @@ final class WindowAccumulator {
     this.firings = new long[0];
     this.sums = new double[0];
     this.maxima = new float[0];
-    this.histograms = new long[0];
+    this.histograms = new int[0][];
     ensure(dSae);
   }
 
@@ -94,22 +96,23 @@ final class WindowAccumulator {
       firings[j] += s.firings[i];
       sums[j] += s.sums[i];
       maxima[j] = Math.max(maxima[j], s.maxima[i]);
-      int base = j * ActivationHistogram.BINS;
+      int[] h = histogram(j);
       for (int k = s.histOffsets[i]; k < s.histOffsets[i + 1]; k++) {
-        histograms[base + s.histBins[k]] += s.histCounts[k];
+        h[s.histBins[k]] = Math.addExact(h[s.histBins[k]], s.histCounts[k]);
       }
     }
     return fresh;
   }
 
-  private void add(int latent, LatentCell c) {
+  /** Adds a cell (of a snapshot) to {@code latent}. */
+  void add(int latent, LatentCell c) {
     ensure(latent + 1);
     firings[latent] += c.firings();
     sums[latent] += c.sum();
     maxima[latent] = (float) Math.max(maxima[latent], c.max());
-    int base = latent * ActivationHistogram.BINS;
+    int[] h = histogram(latent);
     for (int b = 0; b < ActivationHistogram.BINS; b++) {
-      histograms[base + b] += c.histogram().count(b);
+      h[b] = Math.toIntExact(h[b] + c.histogram().count(b));
     }
   }
 
@@ -118,11 +121,49 @@ final class WindowAccumulator {
     if (latent >= dSae || firings[latent] == 0) {
       return null;
     }
-    long[] counts =
-        Arrays.copyOfRange(
-            histograms, latent * ActivationHistogram.BINS, (latent + 1) * ActivationHistogram.BINS);
     return new LatentCell(
-        firings[latent], sums[latent], maxima[latent], ActivationHistogram.of(counts));
+        firings[latent], sums[latent], maxima[latent], ActivationHistogram.of(counts(latent)));
+  }
+
+  /** Firings of {@code latent} (0 when it did not fire). */
+  long firings(int latent) {
+    return latent < dSae ? firings[latent] : 0;
+  }
+
+  /** Sum of the activations of {@code latent}. */
+  double sum(int latent) {
+    return sums[latent];
+  }
+
+  /** Largest activation of {@code latent}. */
+  float max(int latent) {
+    return maxima[latent];
+  }
+
+  /** Histogram counts of {@code latent}, one per bin (a copy). */
+  long[] counts(int latent) {
+    long[] out = new long[ActivationHistogram.BINS];
+    int[] h = histograms[latent];
+    if (h != null) {
+      for (int b = 0; b < out.length; b++) {
+        out[b] = h[b];
+      }
+    }
+    return out;
+  }
+
+  /** The SAE width covered. */
+  int width() {
+    return dSae;
+  }
+
+  private int[] histogram(int latent) {
+    int[] h = histograms[latent];
+    if (h == null) {
+      h = new int[ActivationHistogram.BINS];
+      histograms[latent] = h;
+    }
+    return h;
   }
 
   /** Latents whose firings reach {@code minDensity} of {@code tokens}. */
@@ -144,8 +185,7 @@ final class WindowAccumulator {
     List<KeyValue<Integer, LatentShard>> out = new ArrayList<>();
     int shards = (dSae + LatentShard.SIZE - 1) / LatentShard.SIZE;
     for (int k = 0; k < shards; k++) {
-      LatentShard s =
-          LatentShard.encode(k, nextSequence - 1, firings, sums, maxima, histograms, dSae);
+      LatentShard s = LatentShard.encode(k, nextSequence - 1, this);
       if (s != null) {
         out.add(KeyValue.pair(k, s));
       }
@@ -163,7 +203,7 @@ final class WindowAccumulator {
     firings = Arrays.copyOf(firings, width);
     sums = Arrays.copyOf(sums, width);
     maxima = Arrays.copyOf(maxima, width);
-    histograms = Arrays.copyOf(histograms, width * ActivationHistogram.BINS);
+    histograms = Arrays.copyOf(histograms, width);
     Arrays.fill(maxima, old, width, 0f);
   }
 }

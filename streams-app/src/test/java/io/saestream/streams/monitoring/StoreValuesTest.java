@@ -18,27 +18,25 @@ class StoreValuesTest {
   @Test
   void aShardHoldsTheCellsOfItsLatentsThatFiredAndItsThroughSequence() {
     int width = 2 * LatentShard.SIZE + 5;
-    long[] firings = new long[width];
-    double[] sums = new double[width];
-    float[] maxima = new float[width];
-    long[] histograms = new long[width * ActivationHistogram.BINS];
+    WindowAccumulator window = new WindowAccumulator(width);
     Random random = new Random(3);
     Map<Integer, LatentCell> expected = new TreeMap<>();
     for (int j : new int[] {LatentShard.SIZE, LatentShard.SIZE + 1, 2 * LatentShard.SIZE - 1}) {
       long[] counts = new long[ActivationHistogram.BINS];
-      counts[random.nextInt(ActivationHistogram.BINS)] = 1L << 40;
+      counts[1 + random.nextInt(ActivationHistogram.BINS - 1)] = 1L << 30;
       counts[0] = 2;
-      firings[j] = Arrays.stream(counts).sum();
-      sums[j] = random.nextDouble() * 1e6;
-      maxima[j] = random.nextFloat() * 300;
-      System.arraycopy(counts, 0, histograms, j * ActivationHistogram.BINS, counts.length);
-      expected.put(
-          j, new LatentCell(firings[j], sums[j], maxima[j], ActivationHistogram.of(counts)));
+      LatentCell cell =
+          new LatentCell(
+              Arrays.stream(counts).sum(),
+              random.nextDouble() * 1e6,
+              random.nextFloat() * 300,
+              ActivationHistogram.of(counts));
+      window.add(j, cell);
+      expected.put(j, cell);
     }
-    assertThat(LatentShard.encode(0, 5, firings, sums, maxima, histograms, width))
-        .as("no latent of shard 0 fired")
-        .isNull();
-    LatentShard shard = LatentShard.encode(1, 41, firings, sums, maxima, histograms, width);
+    assertThat(LatentShard.encode(0, 5, window)).as("no latent of shard 0 fired").isNull();
+    assertThat(LatentShard.encode(2, 5, window)).as("latents 2048..2052 did not fire").isNull();
+    LatentShard shard = java.util.Objects.requireNonNull(LatentShard.encode(1, 41, window));
     Serde<LatentShard> serde = LatentShard.serde();
     LatentShard back =
         serde.deserializer().deserialize("t", serde.serializer().serialize("t", shard));
@@ -48,6 +46,11 @@ class StoreValuesTest {
     assertThat(cells).isEqualTo(expected);
 
     byte[] bytes = serde.serializer().serialize("t", shard);
+    // A window's histogram counts are ints: more than 2^31 firings of one latent in one bin and
+    // window is refused rather than wrapped.
+    LatentCell again = java.util.Objects.requireNonNull(expected.get(LatentShard.SIZE));
+    assertThatThrownBy(() -> window.add(LatentShard.SIZE, again))
+        .isInstanceOf(ArithmeticException.class);
     byte[] wrongFormat = bytes.clone();
     wrongFormat[0] = 4;
     assertThatThrownBy(() -> serde.deserializer().deserialize("t", wrongFormat))
