@@ -1,39 +1,30 @@
 package io.saestream.trainer.app;
 
+import static io.saestream.trainer.app.MockActivationTopic.PARTITION;
+import static io.saestream.trainer.app.MockActivationTopic.TOKENS_PER_RECORD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.saestream.schema.checkpoint.CheckpointRelease;
 import io.saestream.schema.checkpoint.PublishedCheckpoint;
-import io.saestream.schema.serde.AvroSerdeConfig;
-import io.saestream.schema.serde.SpecificAvroSerializer;
-import io.saestream.schema.v1.ActivationBatch;
-import io.saestream.schema.v1.Dtype;
 import io.saestream.trainer.config.TrainerConfig;
-import io.saestream.trainer.config.TrainerConfigLoader;
 import io.saestream.trainer.publish.CheckpointSink;
 import io.saestream.trainer.state.StateManifest;
 import io.saestream.trainer.state.StateStore;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,10 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainerAppResumeTest {
 
-  private static final String TOPIC = "acts";
-  private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
-  private static final int D_IN = 8;
-  private static final int TOKENS = 32;
   private static final String SAE = "s";
 
   @TempDir Path tmp;
@@ -63,79 +50,11 @@ class TrainerAppResumeTest {
   }
 
   private TrainerConfig config(long publishEveryTokens) {
-    return TrainerConfigLoader.parse(
-        """
-        topics:
-          activations: acts
-        runtime:
-          intra-op-threads: 1
-          poll-timeout: 10ms
-        state:
-          dir: state
-          every-steps: 3
-        trainers:
-          - sae-id: s
-            model-id: m
-            hook-name: h
-            d-in: 8
-            d-sae: 16
-            k: 2
-            batch-size: 32
-            buffer-tokens: 64
-            eval-every: 3
-            publish-every-tokens: %d
-            publish-every: 1h
-        """
-            .formatted(publishEveryTokens),
-        tmp,
-        Map.of());
-  }
-
-  private byte[] record(int offset) {
-    SplittableRandom rng = new SplittableRandom(offset);
-    ByteBuffer data = ByteBuffer.allocate(TOKENS * D_IN * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < TOKENS * D_IN; i++) {
-      data.putFloat((float) rng.nextGaussian());
-    }
-    ActivationBatch b =
-        ActivationBatch.newBuilder()
-            .setModelId("m")
-            .setHookName("h")
-            .setSequenceId("q" + offset)
-            .setStartPosition(0)
-            .setNTokens(TOKENS)
-            .setDIn(D_IN)
-            .setDtype(Dtype.F32)
-            .setData(ByteBuffer.wrap(data.array()))
-            .setProducedAt(Instant.EPOCH)
-            .setAttributes(Map.of())
-            .build();
-    return Objects.requireNonNull(
-        new SpecificAvroSerializer<ActivationBatch>(registry, AvroSerdeConfig.forValues())
-            .serialize(TOPIC, b),
-        "serialized");
-  }
-
-  /** A consumer whose partition holds records {@code [0, records)}, handed out in four polls. */
-  private MockConsumer<String, byte[]> consumer(int records) {
-    MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-    consumer.schedulePollTask(
-        () -> {
-          consumer.rebalance(List.of(TP));
-          consumer.updateBeginningOffsets(Map.of(TP, 0L));
-        });
-    int perPoll = (records + 3) / 4;
-    for (int from = 0; from < records; from += perPoll) {
-      int start = from;
-      int end = Math.min(records, from + perPoll);
-      consumer.schedulePollTask(
-          () -> {
-            for (int r = start; r < end; r++) {
-              consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, r, "q" + r, record(r)));
-            }
-          });
-    }
-    return consumer;
+    return MockActivationTopic.trainer(SAE)
+        .state("state", 3)
+        .evalEvery(3)
+        .publishEvery(publishEveryTokens, "1h")
+        .parse(tmp, Map.of());
   }
 
   /** What one run of the app did. */
@@ -148,7 +67,7 @@ class TrainerAppResumeTest {
   /** Runs an app over {@code records} records until it trained {@code expected}, then stops it. */
   private Run run(TrainerConfig config, int records, long expected, Map<String, Long> firstVersions)
       throws Exception {
-    MockConsumer<String, byte[]> consumer = consumer(records);
+    MockConsumer<String, byte[]> consumer = MockActivationTopic.consumer(registry, records, 4);
     List<CheckpointRelease> releases = new CopyOnWriteArrayList<>();
     CheckpointSink sink =
         r -> {
@@ -166,7 +85,8 @@ class TrainerAppResumeTest {
       assertThat(app.recordsTrained()).isEqualTo(expected);
       assertThat(app.lastSavedGeneration()).isPositive();
       long committed =
-          Objects.requireNonNull(consumer.committed(Set.of(TP)).get(TP), "committed").offset();
+          Objects.requireNonNull(consumer.committed(Set.of(PARTITION)).get(PARTITION), "committed")
+              .offset();
       return new Run(List.copyOf(releases), expected, committed);
     }
   }
@@ -189,8 +109,8 @@ class TrainerAppResumeTest {
     assertThat(first.releases()).isNotEmpty();
     StateManifest afterFirst = newestManifest();
     StateManifest.Entry saved = newestState();
-    assertThat(afterFirst.positions()).containsExactly(Map.entry(TP, 20L));
-    assertThat(saved.tokensSeen()).isEqualTo(20 * TOKENS);
+    assertThat(afterFirst.positions()).containsExactly(Map.entry(PARTITION, 20L));
+    assertThat(saved.tokensSeen()).isEqualTo(20 * TOKENS_PER_RECORD);
     assertThat(saved.step()).isPositive();
     assertThat(saved.lastVersion()).isEqualTo(first.lastVersion());
     assertThat(first.committed()).isEqualTo(20);
@@ -201,9 +121,9 @@ class TrainerAppResumeTest {
     assertThat(second.releases()).isNotEmpty();
     assertThat(second.releases().get(0).version()).isEqualTo(first.lastVersion() + 1);
     StateManifest.Entry resumed = newestState();
-    assertThat(newestManifest().positions()).containsExactly(Map.entry(TP, 30L));
+    assertThat(newestManifest().positions()).containsExactly(Map.entry(PARTITION, 30L));
     // Every record learned from once across the restart: no loss, no duplicate.
-    assertThat(resumed.tokensSeen()).isEqualTo(30 * TOKENS);
+    assertThat(resumed.tokensSeen()).isEqualTo(30 * TOKENS_PER_RECORD);
     assertThat(resumed.step()).isGreaterThan(saved.step());
     assertThat(Objects.requireNonNull(second.releases().get(0).training()).step())
         .isGreaterThan(saved.step());
@@ -213,7 +133,7 @@ class TrainerAppResumeTest {
     Run third = run(config(64), 32, 2, Map.of(SAE, topicNext));
     assertThat(third.releases().get(0).version()).isEqualTo(topicNext);
     assertThat(newestState().lastVersion()).isEqualTo(third.lastVersion());
-    assertThat(newestState().tokensSeen()).isEqualTo(32 * TOKENS);
+    assertThat(newestState().tokensSeen()).isEqualTo(32 * TOKENS_PER_RECORD);
   }
 
   @Test
@@ -235,7 +155,7 @@ class TrainerAppResumeTest {
           releases.add(r);
           return new PublishedCheckpoint(r.saeId(), r.version(), "00", 1, 1, 0, 0);
         };
-    MockConsumer<String, byte[]> consumer = consumer(24);
+    MockConsumer<String, byte[]> consumer = MockActivationTopic.consumer(registry, 24, 4);
     StateStore store = StateStore.open(tmp.resolve("state"), 2);
     try (TrainerApp app =
         new TrainerApp(
@@ -252,6 +172,6 @@ class TrainerAppResumeTest {
       running.get(30, TimeUnit.SECONDS);
       assertThat(app.published()).isNotEmpty();
     }
-    assertThat(newestState().tokensSeen()).isEqualTo(24 * TOKENS);
+    assertThat(newestState().tokensSeen()).isEqualTo(24 * TOKENS_PER_RECORD);
   }
 }

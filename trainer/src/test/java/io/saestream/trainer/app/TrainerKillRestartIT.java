@@ -1,57 +1,28 @@
 package io.saestream.trainer.app;
 
+import static io.saestream.trainer.app.SyntheticActivationStream.TOKENS_PER_RECORD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
-import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
-import io.saestream.schema.checkpoint.CheckpointRecordDeserializer;
-import io.saestream.schema.checkpoint.CheckpointTopic;
-import io.saestream.schema.registry.RestSchemaRegistryClient;
-import io.saestream.schema.registry.SchemaRegistryClient;
-import io.saestream.schema.registry.SchemaRegistryClientConfig;
-import io.saestream.schema.serde.AvroSerdeConfig;
-import io.saestream.schema.serde.SpecificAvroSerializer;
-import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.schema.v1.SaeCheckpoint;
-import io.saestream.synthetic.GroundTruthConfig;
-import io.saestream.synthetic.GroundTruthModel;
 import io.saestream.trainer.cli.TrainerCommand;
 import io.saestream.trainer.state.StateManifest;
 import io.saestream.trainer.state.StateStore;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,12 +39,8 @@ class TrainerKillRestartIT {
   private static final String ACTIVATIONS = "kill.activations";
   private static final String CHECKPOINTS = "kill.checkpoints";
   private static final String GROUP = "kill-trainer";
-  private static final String MODEL = "synthetic-model";
-  private static final String HOOK = "blocks.0.hook_resid_pre";
   private static final String SAE = "kill-sae";
   private static final TopicPartition TP = new TopicPartition(ACTIVATIONS, 0);
-  private static final int D_IN = 16;
-  private static final int TOKENS_PER_RECORD = 32;
   private static final int FIRST_RECORDS = 240;
   private static final int MORE_RECORDS = 60;
 
@@ -82,16 +49,24 @@ class TrainerKillRestartIT {
   @Test
   @Timeout(240)
   void aKilledTrainerResumesFromItsStateSeeksToItAndVersionsOnlyGoUp() throws Exception {
-    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.withDefaults().start();
-        EmbeddedSchemaRegistry registryServer = EmbeddedSchemaRegistry.start()) {
-      kafka.createTopics(
-          new NewTopic(ACTIVATIONS, 1, (short) 1),
-          CheckpointTopic.newTopic(CHECKPOINTS, 1, (short) 1));
-      SchemaRegistryClient registry =
-          new RestSchemaRegistryClient(
-              SchemaRegistryClientConfig.of(registryServer.url().toString()));
-      produce(kafka.bootstrapServers(), registry, 0, FIRST_RECORDS);
-      Path config = writeConfig(kafka.bootstrapServers(), registryServer.url().toString());
+    try (TrainerBroker kafka = TrainerBroker.start(ACTIVATIONS, 1, CHECKPOINTS)) {
+      produce(kafka, 0, FIRST_RECORDS);
+      Path config =
+          SyntheticActivationStream.trainer(SAE, ACTIVATIONS, CHECKPOINTS)
+              .connectTo(
+                  kafka,
+                  GROUP,
+                  Map.of(
+                      "max.poll.records",
+                      2,
+                      "session.timeout.ms",
+                      6000,
+                      "heartbeat.interval.ms",
+                      1000))
+              .state("state", 4)
+              .evalEvery(3)
+              .publishEvery(1024, "1h")
+              .writeTo(tmp.resolve("trainer.yaml"));
       Path stateDir = tmp.resolve("state");
 
       // 1. Train until at least one version is on the topic and a state generation holds
@@ -104,7 +79,7 @@ class TrainerKillRestartIT {
             .pollInterval(Duration.ofMillis(200))
             .until(
                 () ->
-                    !manifests(kafka.bootstrapServers(), registry).isEmpty()
+                    !kafka.manifests().isEmpty()
                         && StateStore.newestManifest(stateDir)
                             .map(m -> stepOf(m) > 0)
                             .orElse(false));
@@ -114,7 +89,7 @@ class TrainerKillRestartIT {
         first.destroyForcibly();
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
       }
-      List<SaeCheckpoint> beforeKill = manifests(kafka.bootstrapServers(), registry);
+      List<SaeCheckpoint> beforeKill = kafka.manifests();
       long highestBeforeKill = beforeKill.get(beforeKill.size() - 1).getVersion();
       atKill = StateStore.newestManifest(stateDir).orElseThrow();
       long positionAtKill = Objects.requireNonNull(atKill.positions().get(TP), "position");
@@ -125,8 +100,8 @@ class TrainerKillRestartIT {
 
       // 2. Make the group's committed offset disagree with the state: a trainer that trusted it
       //    would learn from the first records twice.
-      rewindCommittedOffset(kafka.bootstrapServers());
-      produce(kafka.bootstrapServers(), registry, FIRST_RECORDS, MORE_RECORDS);
+      rewindCommittedOffset(kafka);
+      produce(kafka, FIRST_RECORDS, MORE_RECORDS);
 
       // 3. Restart on the same state directory; let it publish past the versions of the first
       //    run, then stop it cleanly (SIGTERM: final publication and save).
@@ -137,8 +112,7 @@ class TrainerKillRestartIT {
             .pollInterval(Duration.ofMillis(200))
             .until(
                 () ->
-                    manifests(kafka.bootstrapServers(), registry).stream()
-                            .anyMatch(m -> m.getVersion() > highestBeforeKill)
+                    kafka.manifests().stream().anyMatch(m -> m.getVersion() > highestBeforeKill)
                         && StateStore.newestManifest(stateDir)
                             .map(
                                 m ->
@@ -158,7 +132,7 @@ class TrainerKillRestartIT {
           .contains("resumed from state generation " + atKill.generation())
           .contains("resuming at offset " + positionAtKill);
 
-      List<SaeCheckpoint> all = manifests(kafka.bootstrapServers(), registry);
+      List<SaeCheckpoint> all = kafka.manifests();
       for (int i = 1; i < all.size(); i++) {
         assertThat(all.get(i).getVersion())
             .as("versions in topic order")
@@ -198,50 +172,6 @@ class TrainerKillRestartIT {
     return e == null ? 0 : e.step();
   }
 
-  private Path writeConfig(String bootstrap, String registryUrl) throws IOException {
-    Path file = tmp.resolve("trainer.yaml");
-    Files.writeString(
-        file,
-        """
-        kafka:
-          bootstrap-servers: %s
-          group-id: %s
-          properties:
-            max.poll.records: 2
-            session.timeout.ms: 6000
-            heartbeat.interval.ms: 1000
-        schema-registry:
-          urls: %s
-        topics:
-          activations: %s
-          checkpoints: %s
-        runtime:
-          intra-op-threads: 1
-          poll-timeout: 100ms
-        state:
-          dir: state
-          every-steps: 4
-        trainers:
-          - sae-id: %s
-            model-id: %s
-            hook-name: %s
-            d-in: %d
-            d-sae: 64
-            k: 4
-            batch-size: 64
-            buffer-tokens: 256
-            lr: 1e-3
-            warmup-steps: 5
-            eval-every: 3
-            publish-every-tokens: 1024
-            publish-every: 1h
-        """
-            .formatted(
-                bootstrap, GROUP, registryUrl, ACTIVATIONS, CHECKPOINTS, SAE, MODEL, HOOK, D_IN),
-        StandardCharsets.UTF_8);
-    return file;
-  }
-
   /** The trainer's own main in a child JVM with this test's class path, logging to {@code log}. */
   private static Process startTrainer(Path config, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -266,9 +196,8 @@ class TrainerKillRestartIT {
    * Waits for the killed member to leave the group (its session times out), then commits offset 0
    * for the group, as an operator's reset or an old commit would leave it.
    */
-  private static void rewindCommittedOffset(String bootstrap) throws Exception {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+  private static void rewindCommittedOffset(TrainerBroker kafka) throws Exception {
+    try (Admin admin = kafka.admin()) {
       await("the killed member's session to expire")
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(500))
@@ -277,81 +206,17 @@ class TrainerKillRestartIT {
                   admin.describeConsumerGroups(List.of(GROUP)).all().get().values().stream()
                       .allMatch(g -> g.groupState() == GroupState.EMPTY));
       admin.alterConsumerGroupOffsets(GROUP, Map.of(TP, new OffsetAndMetadata(0))).all().get();
-      assertThat(admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get())
-          .hasEntrySatisfying(TP, o -> assertThat(o.offset()).isZero());
     }
+    assertThat(kafka.committedOffsets(GROUP)).containsEntry(TP, 0L);
   }
 
-  private static void produce(String bootstrap, SchemaRegistryClient registry, int from, int count)
-      throws Exception {
-    GroundTruthModel truth = new GroundTruthModel(GroundTruthConfig.defaults(D_IN, 32, 11));
-    SpecificAvroSerializer<ActivationBatch> serializer =
-        new SpecificAvroSerializer<>(registry, AvroSerdeConfig.forValues());
-    Map<String, Object> props =
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all");
-    try (KafkaProducer<String, byte[]> producer =
-        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-      List<Future<RecordMetadata>> sent = new ArrayList<>();
+  /** Sends records {@code [from, from + count)}, record {@code r} drawn from seed {@code r}. */
+  private static void produce(TrainerBroker kafka, int from, int count) {
+    try (ActivationProducer producer = kafka.activationProducer()) {
       for (int r = from; r < from + count; r++) {
-        SplittableRandom rng = new SplittableRandom(r);
-        ByteBuffer data =
-            ByteBuffer.allocate(TOKENS_PER_RECORD * D_IN * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int t = 0; t < TOKENS_PER_RECORD; t++) {
-          for (float v : truth.sample(rng).activation()) {
-            data.putFloat(v);
-          }
-        }
-        ActivationBatch batch =
-            ActivationBatch.newBuilder()
-                .setModelId(MODEL)
-                .setHookName(HOOK)
-                .setSequenceId("seq-" + r)
-                .setStartPosition(0)
-                .setNTokens(TOKENS_PER_RECORD)
-                .setDIn(D_IN)
-                .setDtype(Dtype.F32)
-                .setData(ByteBuffer.wrap(data.array()))
-                .setProducedAt(Instant.now())
-                .setAttributes(Map.of())
-                .build();
-        sent.add(
-            producer.send(
-                new ProducerRecord<>(
-                    ACTIVATIONS, "seq-" + r, serializer.serialize(ACTIVATIONS, batch))));
-      }
-      for (Future<RecordMetadata> f : sent) {
-        f.get();
+        producer.send(
+            SyntheticActivationStream.record("seq-" + r, Dtype.F32, new SplittableRandom(r)));
       }
     }
-  }
-
-  /** Every manifest on the checkpoints topic, in offset order (read_committed). */
-  private static List<SaeCheckpoint> manifests(String bootstrap, SchemaRegistryClient registry) {
-    Map<String, Object> props =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false);
-    List<SaeCheckpoint> out = new ArrayList<>();
-    try (KafkaConsumer<String, SpecificRecord> consumer =
-        new KafkaConsumer<>(
-            props, new StringDeserializer(), new CheckpointRecordDeserializer(registry))) {
-      TopicPartition tp = new TopicPartition(CHECKPOINTS, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.value() instanceof SaeCheckpoint m) {
-            out.add(m);
-          }
-        }
-      }
-    }
-    return out;
   }
 }

@@ -9,6 +9,7 @@ import io.saestream.synthetic.GroundTruthModel;
 import io.saestream.trainer.training.EvaluationWindow;
 import io.saestream.trainer.training.LearningRateSchedule;
 import io.saestream.trainer.training.SaeTrainer;
+import io.saestream.trainer.training.SyntheticTraining;
 import io.saestream.trainer.training.TrainerSnapshot;
 import io.saestream.trainer.training.TrainerState;
 import io.saestream.trainer.training.TrainingSettings;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,14 +60,7 @@ class TrainerResumeTest {
 
   /** Offers {@code tokens} tokens in records of 37 (not a multiple of the batch). */
   private static void feed(SaeTrainer trainer, long seed, int tokens) {
-    GroundTruthModel truth = model();
-    SplittableRandom random = new SplittableRandom(seed);
-    int done = 0;
-    while (done < tokens) {
-      int n = Math.min(37, tokens - done);
-      trainer.offer(truth.sampleBatch(random, n), 0, n);
-      done += n;
-    }
+    SyntheticTraining.feed(trainer, model(), tokens, 37, seed);
   }
 
   private TrainerState roundTrip(TrainingSettings settings, TrainerState state) {

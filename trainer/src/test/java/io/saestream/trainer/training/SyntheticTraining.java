@@ -4,8 +4,11 @@ import io.saestream.synthetic.GroundTruthConfig;
 import io.saestream.synthetic.GroundTruthModel;
 import java.util.SplittableRandom;
 
-/** Trains a {@link SaeTrainer} on {@link GroundTruthModel} activations, for tests. */
-final class SyntheticTraining {
+/**
+ * Trains a {@link SaeTrainer} on {@link GroundTruthModel} activations, for the trainer's tests in
+ * every package. Stateless; the trainer fed stays the caller's.
+ */
+public final class SyntheticTraining {
 
   private SyntheticTraining() {}
 
@@ -13,12 +16,12 @@ final class SyntheticTraining {
    * d_in 128, 256 features in superposition, ~4 active per token, Zipf α = 0.5, noise at SNR 50 and
    * a constant offset of norm 1.
    */
-  static GroundTruthModel model() {
+  public static GroundTruthModel model() {
     return new GroundTruthModel(new GroundTruthConfig(128, 256, 7L, 0.5, 4.0, 0.5, 1.0, 50.0, 1.0));
   }
 
   /** Feeds {@code tokens} tokens in records of {@code recordTokens}, as Kafka records arrive. */
-  static void feed(
+  public static void feed(
       SaeTrainer trainer, GroundTruthModel model, long tokens, int recordTokens, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     long fed = 0;
