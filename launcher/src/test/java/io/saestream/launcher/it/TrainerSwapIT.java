@@ -25,8 +25,10 @@ import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.streams.StreamsApp;
 import io.saestream.streams.config.CheckpointSettings;
 import io.saestream.streams.config.Device;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.InferenceSettings;
 import io.saestream.streams.config.KafkaSettings;
+import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
@@ -132,14 +134,16 @@ class TrainerSwapIT {
 
       StreamsAppConfig streamsConfig =
           new StreamsAppConfig(
-                  new KafkaSettings(broker.bootstrapServers(), "swap-it-" + suffix, Map.of()),
-                  new SchemaRegistrySettings(List.of(registry.url()), null, true),
-                  topics,
-                  new StreamsSettings(
-                      1, 256, tmp.resolve("streams-state"), Duration.ofMillis(100), DEADLINE),
-                  new InferenceSettings(Device.CPU, 0, 1),
-                  List.of(SaeDeployment.of(SAE, initial).withHook(MODEL, HOOK)))
-              .withCheckpoints(CheckpointSettings.following(checkpoints));
+              new KafkaSettings(broker.bootstrapServers(), "swap-it-" + suffix, Map.of()),
+              new SchemaRegistrySettings(List.of(registry.url()), null, true),
+              topics,
+              new StreamsSettings(
+                  1, 256, tmp.resolve("streams-state"), Duration.ofMillis(100), DEADLINE),
+              new InferenceSettings(Device.CPU, 0, 1),
+              List.of(SaeDeployment.of(SAE, initial).withHook(MODEL, HOOK)),
+              CheckpointSettings.following(checkpoints),
+              MonitoringSettings.defaults(),
+              HttpSettings.defaults());
       StreamsApp app = StreamsApp.start(streamsConfig, registryClient, Clock.systemUTC());
       KafkaStreams streams = app.kafkaStreams();
       try {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -97,101 +98,94 @@ public record StreamsAppConfig(
     }
   }
 
-  /**
-   * A configuration that does not follow the checkpoints topic ({@link
-   * CheckpointSettings#defaults()}).
-   */
-  public StreamsAppConfig(
-      KafkaSettings kafka,
-      SchemaRegistrySettings schemaRegistry,
-      TopicNames topics,
-      StreamsSettings streams,
-      InferenceSettings inference,
-      List<SaeDeployment> deployments) {
-    this(
-        kafka,
-        schemaRegistry,
-        topics,
-        streams,
-        inference,
-        deployments,
-        CheckpointSettings.defaults());
+  /** A copy with other Kafka settings. */
+  public StreamsAppConfig withKafka(KafkaSettings settings) {
+    return copy(c -> c.kafka = settings);
   }
 
-  /** A configuration without HTTP ({@link HttpSettings#defaults()}). */
-  public StreamsAppConfig(
-      KafkaSettings kafka,
-      SchemaRegistrySettings schemaRegistry,
-      TopicNames topics,
-      StreamsSettings streams,
-      InferenceSettings inference,
-      List<SaeDeployment> deployments,
-      CheckpointSettings checkpoints,
-      MonitoringSettings monitoring) {
-    this(
-        kafka,
-        schemaRegistry,
-        topics,
-        streams,
-        inference,
-        deployments,
-        checkpoints,
-        monitoring,
-        HttpSettings.defaults());
+  /** A copy with another schema registry. */
+  public StreamsAppConfig withSchemaRegistry(SchemaRegistrySettings settings) {
+    return copy(c -> c.schemaRegistry = settings);
   }
 
-  /** A configuration without monitoring ({@link MonitoringSettings#defaults()}). */
-  public StreamsAppConfig(
-      KafkaSettings kafka,
-      SchemaRegistrySettings schemaRegistry,
-      TopicNames topics,
-      StreamsSettings streams,
-      InferenceSettings inference,
-      List<SaeDeployment> deployments,
-      CheckpointSettings checkpoints) {
-    this(
-        kafka,
-        schemaRegistry,
-        topics,
-        streams,
-        inference,
-        deployments,
-        checkpoints,
-        MonitoringSettings.defaults());
+  /** A copy with other topic names. */
+  public StreamsAppConfig withTopics(TopicNames names) {
+    return copy(c -> c.topics = names);
   }
 
-  /** A copy with other monitoring settings. */
-  public StreamsAppConfig withMonitoring(MonitoringSettings settings) {
-    return new StreamsAppConfig(
-        kafka,
-        schemaRegistry,
-        topics,
-        streams,
-        inference,
-        deployments,
-        checkpoints,
-        settings,
-        http);
+  /** A copy with other processing settings. */
+  public StreamsAppConfig withStreams(StreamsSettings settings) {
+    return copy(c -> c.streams = settings);
+  }
+
+  /** A copy with other ONNX Runtime settings. */
+  public StreamsAppConfig withInference(InferenceSettings settings) {
+    return copy(c -> c.inference = settings);
+  }
+
+  /** A copy serving other SAEs. */
+  public StreamsAppConfig withDeployments(List<SaeDeployment> saes) {
+    return copy(c -> c.deployments = saes);
   }
 
   /** A copy with other hot-swap settings. */
   public StreamsAppConfig withCheckpoints(CheckpointSettings settings) {
-    return new StreamsAppConfig(
-        kafka, schemaRegistry, topics, streams, inference, deployments, settings, monitoring, http);
+    return copy(c -> c.checkpoints = settings);
+  }
+
+  /** A copy with other monitoring settings. */
+  public StreamsAppConfig withMonitoring(MonitoringSettings settings) {
+    return copy(c -> c.monitoring = settings);
   }
 
   /** A copy with other HTTP settings. */
   public StreamsAppConfig withHttp(HttpSettings settings) {
-    return new StreamsAppConfig(
-        kafka,
-        schemaRegistry,
-        topics,
-        streams,
-        inference,
-        deployments,
-        checkpoints,
-        monitoring,
-        settings);
+    return copy(c -> c.http = settings);
+  }
+
+  /** A validated copy of this configuration with {@code change} applied to its parts. */
+  private StreamsAppConfig copy(Consumer<Parts> change) {
+    Parts parts = new Parts(this);
+    change.accept(parts);
+    return parts.config();
+  }
+
+  /** The parts of a configuration while a copy is being made; confined to {@link #copy}. */
+  private static final class Parts {
+    KafkaSettings kafka;
+    SchemaRegistrySettings schemaRegistry;
+    TopicNames topics;
+    StreamsSettings streams;
+    InferenceSettings inference;
+    List<SaeDeployment> deployments;
+    CheckpointSettings checkpoints;
+    MonitoringSettings monitoring;
+    HttpSettings http;
+
+    Parts(StreamsAppConfig c) {
+      kafka = c.kafka;
+      schemaRegistry = c.schemaRegistry;
+      topics = c.topics;
+      streams = c.streams;
+      inference = c.inference;
+      deployments = c.deployments;
+      checkpoints = c.checkpoints;
+      monitoring = c.monitoring;
+      http = c.http;
+    }
+
+    StreamsAppConfig config() {
+      return new StreamsAppConfig(
+          kafka,
+          schemaRegistry,
+          topics,
+          streams,
+          inference,
+          deployments,
+          checkpoints,
+          monitoring,
+          http);
+    }
   }
 
   /**
@@ -225,6 +219,8 @@ public record StreamsAppConfig(
     // Defaults the user's kafka.properties may override: records of the aggregates topic can pass
     // 1 MiB, and 8 MiB fetches measured +6 % end-to-end throughput with 256-token records.
     props.put(StreamsConfig.producerPrefix("max.request.size"), Integer.toString(MAX_RECORD_BYTES));
+    // The statistics-deltas store holds batch summaries as they are: its changelog takes them too.
+    props.put(StreamsConfig.topicPrefix("max.message.bytes"), Integer.toString(MAX_RECORD_BYTES));
     props.put(
         StreamsConfig.mainConsumerPrefix("max.partition.fetch.bytes"),
         Integer.toString(8 * 1024 * 1024));

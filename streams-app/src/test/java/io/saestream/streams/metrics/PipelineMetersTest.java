@@ -10,8 +10,11 @@ import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
+import io.saestream.streams.config.CheckpointSettings;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.InferenceSettings;
 import io.saestream.streams.config.KafkaSettings;
+import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
@@ -81,7 +84,10 @@ class PipelineMetersTest {
             TopicNames.defaults(),
             new StreamsSettings(1, 64, stateDir, Duration.ofMillis(100), Duration.ofSeconds(5)),
             InferenceSettings.defaults(),
-            deployments);
+            deployments,
+            CheckpointSettings.defaults(),
+            MonitoringSettings.defaults(),
+            HttpSettings.defaults());
     engine = InferenceEngine.create(config.inference());
     saes = SaeRegistry.load(deployments, new SaeLoader(engine));
   }

@@ -9,8 +9,10 @@ import io.saestream.schema.checkpoint.CheckpointRelease;
 import io.saestream.schema.testing.InMemorySchemaRegistryClient;
 import io.saestream.schema.v1.SaeCheckpointChunk;
 import io.saestream.streams.config.CheckpointSettings;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.InferenceSettings;
 import io.saestream.streams.config.KafkaSettings;
+import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
@@ -69,13 +71,15 @@ class CheckpointFollowerTest {
     registry = SaeRegistry.load(deployments, loader);
     StreamsAppConfig config =
         new StreamsAppConfig(
-                KafkaSettings.defaults(),
-                SchemaRegistrySettings.of("http://localhost:8081"),
-                TopicNames.defaults(),
-                StreamsSettings.defaults(),
-                InferenceSettings.defaults(),
-                deployments)
-            .withCheckpoints(CheckpointSettings.following(TOPIC));
+            KafkaSettings.defaults(),
+            SchemaRegistrySettings.of("http://localhost:8081"),
+            TopicNames.defaults(),
+            StreamsSettings.defaults(),
+            InferenceSettings.defaults(),
+            deployments,
+            CheckpointSettings.following(TOPIC),
+            MonitoringSettings.defaults(),
+            HttpSettings.defaults());
     follower =
         new CheckpointFollower(
             consumer,

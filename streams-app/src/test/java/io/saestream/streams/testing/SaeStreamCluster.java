@@ -12,8 +12,11 @@ import io.saestream.schema.serde.SpecificAvroDeserializer;
 import io.saestream.schema.serde.SpecificAvroSerializer;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.streams.StreamsApp;
+import io.saestream.streams.config.CheckpointSettings;
+import io.saestream.streams.config.HttpSettings;
 import io.saestream.streams.config.InferenceSettings;
 import io.saestream.streams.config.KafkaSettings;
+import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.SchemaRegistrySettings;
 import io.saestream.streams.config.StreamsAppConfig;
@@ -186,7 +189,10 @@ public final class SaeStreamCluster implements AutoCloseable {
         topics,
         new StreamsSettings(threads, 256, stateDir, Duration.ofMillis(100), Duration.ofSeconds(20)),
         InferenceSettings.defaults(),
-        deployments);
+        deployments,
+        CheckpointSettings.defaults(),
+        MonitoringSettings.defaults(),
+        HttpSettings.defaults());
   }
 
   /** Starts an app (closed by {@link #close()} if the caller does not close it first). */
