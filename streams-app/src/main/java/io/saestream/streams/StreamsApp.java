@@ -1,5 +1,6 @@
 package io.saestream.streams;
 
+import io.saestream.sae.cli.SignalStop;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.serde.AvroSerdeConfig;
@@ -245,7 +246,10 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /**
-   * Starts the app, closes it on JVM shutdown (SIGTERM, Ctrl-C) and blocks until it stops.
+   * Starts the app, closes it on SIGTERM or Ctrl-C and blocks until it stops. The signals are
+   * handled ({@link SignalStop}) rather than left to the JVM's shutdown hooks, which run at once
+   * with ONNX Runtime's own hook that releases its native environment under running sessions; a
+   * shutdown hook remains the fallback (a signal the JVM keeps, {@code System.exit} elsewhere).
    *
    * @return the process exit code: 0 after a requested shutdown, 1 when the app stopped on its own
    *     because of a failure
@@ -254,7 +258,16 @@ public final class StreamsApp implements AutoCloseable {
     StreamsApp app = start(config);
     Thread hook = new Thread(app::close, "sae-stream-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    app.awaitStop();
+    try (SignalStop signals =
+        SignalStop.install(
+            signal -> {
+              LOG.info("{}: stopping", signal);
+              // Off the JVM's signal thread: closing waits for the stream threads.
+              new Thread(app::close, "sae-stream-stop").start();
+            })) {
+      LOG.debug("Stopping on {}", signals.handled());
+      app.awaitStop();
+    }
     if (!app.closed.get()) {
       // Stopped on its own (stream threads failed): release resources, then report the failure.
       app.close();

@@ -8,6 +8,7 @@ import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
 import io.saestream.sae.checkpoint.Tensor;
+import io.saestream.sae.cli.SignalStop;
 import io.saestream.schema.checkpoint.CheckpointTopic;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;

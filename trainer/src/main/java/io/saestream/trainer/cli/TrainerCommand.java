@@ -1,5 +1,6 @@
 package io.saestream.trainer.cli;
 
+import io.saestream.sae.cli.SignalStop;
 import io.saestream.trainer.app.TrainerApp;
 import io.saestream.trainer.config.TrainerConfig;
 import io.saestream.trainer.config.TrainerConfigLoader;
@@ -91,8 +92,18 @@ public final class TrainerCommand implements Callable<Integer> {
                 }
               },
               "trainer-shutdown");
+      // The fallback: SIGTERM and Ctrl-C are handled instead (see SignalStop: ONNX Runtime's own
+      // shutdown hook would release its native environment under a running step).
       Runtime.getRuntime().addShutdownHook(hook);
-      app.run();
+      try (SignalStop signals =
+          SignalStop.install(
+              signal -> {
+                LOG.info("{}: stopping after a final publication", signal);
+                app.shutdown();
+              })) {
+        LOG.debug("stopping on {}", signals.handled());
+        app.run();
+      }
     }
     return 0;
   }

@@ -1,4 +1,4 @@
-package io.saestream.launcher.demo;
+package io.saestream.sae.cli;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationHandler;
@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Lifetime: from {@link #install} to {@link #close()}, which puts the previous handlers back.
  * Thread-safe: the callback runs on the JVM's signal thread.
  */
-final class SignalStop implements AutoCloseable {
+public final class SignalStop implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SignalStop.class);
   private static final List<String> SIGNALS = List.of("INT", "TERM");
@@ -51,7 +51,7 @@ final class SignalStop implements AutoCloseable {
    * Routes SIGINT and SIGTERM to {@code onSignal} (called with {@code "SIGINT"} or {@code
    * "SIGTERM"}); a JVM without {@code sun.misc.Signal} gets an instance that handles nothing.
    */
-  static SignalStop install(Consumer<String> onSignal) {
+  public static SignalStop install(Consumer<String> onSignal) {
     Objects.requireNonNull(onSignal, "onSignal");
     Class<?> signalClass;
     Class<?> handlerClass;
@@ -82,7 +82,7 @@ final class SignalStop implements AutoCloseable {
                   }
                   case "equals" -> proxy == args[0];
                   case "hashCode" -> System.identityHashCode(proxy);
-                  case "toString" -> "sae-stream demo stop on SIG" + name;
+                  case "toString" -> "sae-stream stop on SIG" + name;
                   default -> throw new UnsupportedOperationException(method.getName());
                 };
         Object handler =
@@ -101,7 +101,7 @@ final class SignalStop implements AutoCloseable {
   }
 
   /** The signals routed to the callback, e.g. {@code [INT, TERM]}. */
-  synchronized List<String> handled() {
+  public synchronized List<String> handled() {
     return installed.stream().map(Installed::name).toList();
   }
 

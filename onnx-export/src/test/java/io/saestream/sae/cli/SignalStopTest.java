@@ -1,4 +1,4 @@
-package io.saestream.launcher.demo;
+package io.saestream.sae.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
