@@ -2,11 +2,13 @@ package io.saestream.streams.monitoring;
 
 import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.streams.config.MonitoringSettings;
+import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.monitoring.rules.RuleBook;
 import io.saestream.streams.monitoring.rules.RulesTopicProcessor;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -172,7 +174,17 @@ public final class MonitoringTopology {
         SAE_MONITOR);
     // Shards and deltas are written once each (no key repeats within a commit): no cache.
     topology.addStateStore(store(LATENT_STATS_STORE, LatentShard.serde()), SAE_MONITOR);
-    topology.addStateStore(store(STATS_DELTAS_STORE, BatchSummary.serde()), SAE_MONITOR);
+    // A delta is a summary as it came through the aggregates topic: as large as that topic allows.
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(STATS_DELTAS_STORE),
+                Serdes.String(),
+                BatchSummary.serde())
+            .withLoggingEnabled(
+                Map.of(
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    Integer.toString(StreamsAppConfig.MAX_RECORD_BYTES))),
+        SAE_MONITOR);
     topology.addStateStore(
         store(WINDOW_TOTALS_STORE, JsonSerde.of(WindowTotals.class)).withCachingEnabled(),
         SAE_MONITOR);

@@ -70,7 +70,9 @@ class StreamsAppConfigTest {
 
     assertThat(defaults)
         .containsEntry("producer.max.request.size", Integer.toString(16 * 1024 * 1024))
-        .containsEntry("main.consumer.max.partition.fetch.bytes", Integer.toString(8 << 20));
+        .containsEntry("main.consumer.max.partition.fetch.bytes", Integer.toString(8 << 20))
+        .as("internal topics Kafka Streams creates take what the producer may send")
+        .containsEntry("topic.max.message.bytes", Integer.toString(16 * 1024 * 1024));
     assertThat(overridden).containsEntry("producer.max.request.size", "2097152");
   }
 
