@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import io.saestream.sae.checkpoint.FloatTensor;
-import io.saestream.sae.checkpoint.SaeCheckpoint;
-import io.saestream.sae.checkpoint.SaeConfig;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.schema.v1.FeatureBatch;
@@ -28,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -276,28 +272,13 @@ class LargeSummaryIT {
         dec[j * D_IN + i] = column[i] * scale;
       }
     }
-    SaeConfig cfg =
-        SaeConfig.parse(
-            "{\"architecture\": \"topk\", \"k\": "
-                + K
-                + ", \"rescale_acts_by_decoder_norm\": false, \"d_in\": "
-                + D_IN
-                + ", \"d_sae\": "
-                + D_SAE
-                + ", \"dtype\": \"float32\", \"device\": \"cpu\", \"apply_b_dec_to_input\": false,"
-                + " \"normalize_activations\": \"none\", \"reshape_activations\": \"none\","
-                + " \"metadata\": {\"model_name\": \""
-                + ActivationBatches.FIXTURE_MODEL
-                + "\", \"hook_name\": \""
-                + ActivationBatches.FIXTURE_HOOK
-                + "\"}}");
-    Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-    tensors.put("W_enc", FloatTensor.of(enc, D_IN, D_SAE));
-    tensors.put("b_enc", FloatTensor.of(new float[D_SAE], D_SAE));
-    tensors.put("W_dec", FloatTensor.of(dec, D_SAE, D_IN));
-    tensors.put("b_dec", FloatTensor.of(new float[D_IN], D_IN));
-    SaeCheckpoint.of(cfg, tensors).write(saeDir);
-    return saeDir;
+    return MonitoringFixtures.writeSae(
+        saeDir,
+        "\"architecture\": \"topk\", \"k\": " + K + ", \"rescale_acts_by_decoder_norm\": false",
+        D_IN,
+        D_SAE,
+        enc,
+        dec);
   }
 
   /** {@value #TOKENS} tokens in random directions, with text. */

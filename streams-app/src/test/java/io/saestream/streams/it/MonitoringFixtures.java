@@ -58,12 +58,23 @@ final class MonitoringFixtures {
       enc[i * D + i] = scale;
       dec[i * D + i] = 1f / scale;
     }
+    return writeSae(dir, "\"architecture\": \"standard\"", D, D, enc, dec);
+  }
+
+  /**
+   * Writes a float32 sae-lens checkpoint of the fixture model and hook to {@code dir}: zero biases,
+   * {@code architecture} the leading fields of its cfg (e.g. {@code "architecture": "topk", "k": 4,
+   * ...}), {@code enc} d_in × d_sae and {@code dec} d_sae × d_in, row-major.
+   */
+  static Path writeSae(Path dir, String architecture, int dIn, int dSae, float[] enc, float[] dec) {
     SaeConfig cfg =
         SaeConfig.parse(
-            "{\"architecture\": \"standard\", \"d_in\": "
-                + D
+            "{"
+                + architecture
+                + ", \"d_in\": "
+                + dIn
                 + ", \"d_sae\": "
-                + D
+                + dSae
                 + ", \"dtype\": \"float32\", \"device\": \"cpu\", \"apply_b_dec_to_input\": false,"
                 + " \"normalize_activations\": \"none\", \"reshape_activations\": \"none\","
                 + " \"metadata\": {\"model_name\": \""
@@ -72,10 +83,10 @@ final class MonitoringFixtures {
                 + ActivationBatches.FIXTURE_HOOK
                 + "\"}}");
     Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-    tensors.put("W_enc", FloatTensor.of(enc, D, D));
-    tensors.put("b_enc", FloatTensor.of(new float[D], D));
-    tensors.put("W_dec", FloatTensor.of(dec, D, D));
-    tensors.put("b_dec", FloatTensor.of(new float[D], D));
+    tensors.put("W_enc", FloatTensor.of(enc, dIn, dSae));
+    tensors.put("b_enc", FloatTensor.of(new float[dSae], dSae));
+    tensors.put("W_dec", FloatTensor.of(dec, dSae, dIn));
+    tensors.put("b_dec", FloatTensor.of(new float[dIn], dIn));
     SaeCheckpoint.of(cfg, tensors).write(dir);
     return dir;
   }
