@@ -2,6 +2,7 @@ package io.saestream.streams.config;
 
 import io.saestream.streams.errors.DeadLetterDeserializationExceptionHandler;
 import io.saestream.streams.errors.SaeProcessingExceptionHandler;
+import io.saestream.streams.errors.SaeProductionExceptionHandler;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -13,7 +14,6 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -245,7 +245,7 @@ public record StreamsAppConfig(
     props.put(KafkaSettings.GLOBAL_PROCESSING_HANDLER_ENABLED, "true");
     props.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        DefaultProductionExceptionHandler.class.getName());
+        SaeProductionExceptionHandler.class.getName());
     // Every node names its serdes; these only make a forgotten one fail loudly on bytes.
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     props.put(
