@@ -59,6 +59,10 @@ final class AnalyzeBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    shape.requirePositive(spec.commandLine());
+    SaeShapeOptions.requirePositive(spec.commandLine(), "--tokens", tokens);
+    SaeShapeOptions.requirePositive(spec.commandLine(), "--threads", threads);
+    SaeShapeOptions.requirePositive(spec.commandLine(), "--rounds", rounds);
     PrintWriter out = spec.commandLine().getOut();
     SaeCheckpoint sae = syntheticTopK(shape.dIn, shape.dSae, shape.k);
     // What streams-app serves: the folded form (Folding.toInference), which has unit decoder rows.

@@ -54,6 +54,7 @@ final class LargeExportBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    shape.requirePositive(spec.commandLine());
     PrintWriter out = spec.commandLine().getOut();
     Path saeDir = Files.createDirectories(workDir.resolve("large-sae"));
     Path model = workDir.resolve("large-sae.onnx");

@@ -44,7 +44,8 @@ final class SaeShapeOptions {
     requirePositive(cli, "--k", k);
   }
 
-  private static void requirePositive(CommandLine cli, String option, int value) {
+  /** Refuses {@code value} of {@code option} unless it is positive. */
+  static void requirePositive(CommandLine cli, String option, int value) {
     if (value <= 0) {
       throw new CommandLine.ParameterException(cli, option + " must be > 0, was " + value);
     }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.saestream.launcher.SaeStreamCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -55,6 +57,22 @@ class SaeShapeOptionsTest {
     CommandLine cli = SaeStreamCommand.commandLine();
     assertThat(parse(cli, "bench", "analyze", "--d-in", "16").dIn).isEqualTo(16);
     assertThat(parse(cli, "bench", "analyze").dIn).isEqualTo(768);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"analyze", "export-large"})
+  void theOtherBenchesRefuseANonPositiveSizeBeforeDoingAnything(String name, @TempDir Path dir) {
+    StringWriter err = new StringWriter();
+    CommandLine cli = SaeStreamCommand.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    List<String> args = new ArrayList<>(List.of("bench", name, "--d-sae", "-1"));
+    if (name.equals("export-large")) {
+      args.addAll(List.of("--work-dir", dir.toString()));
+    }
+    int code = cli.execute(args.toArray(String[]::new));
+    assertThat(code).isNotZero();
+    assertThat(err.toString()).contains("--d-sae must be > 0, was -1");
+    assertThat(dir).as("nothing generated").isEmptyDirectory();
   }
 
   @ParameterizedTest
