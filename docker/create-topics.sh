@@ -27,8 +27,9 @@ create() {
 
 # ActivationBatch in (up to 8 MiB records: 256 tokens x d_in 4096 in F32 is 4 MiB).
 create sae.activations.v1 "$partitions" max.message.bytes=8388608
-# FeatureBatch and ReconstructionStats out, keyed like the input.
-create sae.features.v1 "$partitions"
+# FeatureBatch and ReconstructionStats out, keyed like the input. A FeatureBatch is ~7 bytes per
+# firing (n_tokens x k): up to 8 MiB covers 1024 tokens x k 1024 (the app may send 16 MiB).
+create sae.features.v1 "$partitions" max.message.bytes=8388608
 create sae.reconstruction.v1 "$partitions"
 # Dead letters keep the original record, so they are as large as the input.
 create sae.dlq.v1 1 max.message.bytes=8388608
