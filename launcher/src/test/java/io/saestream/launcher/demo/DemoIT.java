@@ -32,25 +32,20 @@ class DemoIT {
 
     int code =
         cli.execute(
-            "demo",
-            "--duration",
-            "40s",
-            "--d-in",
-            "64",
-            "--d-sae",
-            "256",
-            "--k",
-            "8",
-            "--publish-every",
-            "8s",
-            "--burst-at",
-            "13s",
-            "--drift-at",
-            "18s",
-            "--drift-for",
-            "6s",
-            "--report-dir",
-            reports.toString());
+            SmallDemo.arguments(
+                    "--duration",
+                    "40s",
+                    "--publish-every",
+                    "8s",
+                    "--burst-at",
+                    "13s",
+                    "--drift-at",
+                    "18s",
+                    "--drift-for",
+                    "6s",
+                    "--report-dir",
+                    reports.toString())
+                .toArray(String[]::new));
     System.out.println(out);
 
     assertThat(code).as("exit code; stderr: %s", err).isZero();
@@ -75,16 +70,11 @@ class DemoIT {
     assertThat(number(text, "alerts for drift at 18s for 6s \\(rule drift-fvu\\): (\\d+)"))
         .isGreaterThanOrEqualTo(1);
 
-    Matcher batches =
-        Pattern.compile(
-                "batches: produced (\\d+), processed (\\d+), dead-lettered (\\d+), unaccounted"
-                    + " (-?\\d+)")
-            .matcher(text);
-    assertThat(batches.find()).isTrue();
-    assertThat(Long.parseLong(batches.group(1))).isPositive();
-    assertThat(Long.parseLong(batches.group(1)))
+    DemoBatchAccounting batches = DemoBatchAccounting.in(text);
+    assertThat(batches.produced()).isPositive();
+    assertThat(batches.produced())
         .as("nothing lost: produced = processed + dead-lettered")
-        .isEqualTo(Long.parseLong(batches.group(2)) + Long.parseLong(batches.group(3)));
+        .isEqualTo(batches.processed() + batches.deadLettered());
 
     String html = Files.readString(reports.resolve("report.html"));
     assertThat(html).contains("<svg").contains("polyline").contains("class=\"swap\"");

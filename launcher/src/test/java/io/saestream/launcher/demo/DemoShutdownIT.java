@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,16 +39,9 @@ class DemoShutdownIT {
     Process demo =
         SaeStreamJvm.command(
                 dir,
-                List.of(
-                    "demo",
+                SmallDemo.arguments(
                     "--duration",
                     "10m",
-                    "--d-in",
-                    "64",
-                    "--d-sae",
-                    "256",
-                    "--k",
-                    "8",
                     "--publish-every",
                     "4s",
                     "--progress-every",
@@ -86,17 +78,11 @@ class DemoShutdownIT {
       assertThat(SaeStreamJvm.crashEvidence(dir, out + err)).as("native crash").isEmpty();
 
       assertThat(out).contains("summary").contains("stop requested (SIGTERM)");
-      Matcher batches =
-          Pattern.compile(
-                  "batches: produced (\\d+), processed (\\d+), dead-lettered (\\d+), unaccounted"
-                      + " (-?\\d+)")
-              .matcher(out);
-      assertThat(batches.find()).as("the batch accounting in the summary").isTrue();
-      long produced = Long.parseLong(batches.group(1));
-      assertThat(produced).isPositive();
-      assertThat(produced)
+      DemoBatchAccounting batches = DemoBatchAccounting.in(out);
+      assertThat(batches.produced()).isPositive();
+      assertThat(batches.produced())
           .as("nothing lost: produced = processed + dead-lettered")
-          .isEqualTo(Long.parseLong(batches.group(2)) + Long.parseLong(batches.group(3)));
+          .isEqualTo(batches.processed() + batches.deadLettered());
       assertThat(dir.resolve("report").resolve("report.html")).exists();
     } finally {
       if (demo.isAlive()) {

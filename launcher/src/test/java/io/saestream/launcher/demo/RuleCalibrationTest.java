@@ -4,20 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.saestream.sae.checkpoint.FloatTensor;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.saestream.launcher.TopKShape;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
-import io.saestream.sae.checkpoint.SaeConfig;
-import io.saestream.sae.checkpoint.Tensor;
 import io.saestream.synthetic.GroundTruthConfig;
 import io.saestream.synthetic.GroundTruthModel;
 import io.saestream.synthetic.incident.DriftEpisode;
 import io.saestream.synthetic.incident.LatentBurst;
 import io.saestream.synthetic.sequence.SequenceConfig;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +22,7 @@ class RuleCalibrationTest {
   private static final int FEATURES = 16;
   private static final int D_SAE = 48;
   private static final int BURST_FEATURE = 5;
+  private static final TopKShape SHAPE = new TopKShape(D_IN, D_SAE, 8);
 
   private final GroundTruthModel model =
       new GroundTruthModel(GroundTruthConfig.defaults(D_IN, FEATURES, 3L));
@@ -72,30 +68,7 @@ class RuleCalibrationTest {
         bEnc[j] = -100f;
       }
     }
-    return topK(dec, bEnc, model.offset(), 8);
-  }
-
-  private static SaeCheckpoint topK(float[] dec, float[] bEnc, float[] bDec, int k) {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", D_IN);
-    cfg.put("d_sae", D_SAE);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", k);
-    cfg.put("rescale_acts_by_decoder_norm", true);
-    float[] enc = new float[D_IN * D_SAE];
-    for (int j = 0; j < D_SAE; j++) {
-      for (int i = 0; i < D_IN; i++) {
-        enc[i * D_SAE + j] = dec[j * D_IN + i];
-      }
-    }
-    Map<String, Tensor> t = new LinkedHashMap<>();
-    t.put("W_enc", FloatTensor.of(enc, D_IN, D_SAE));
-    t.put("b_enc", FloatTensor.of(bEnc, D_SAE));
-    t.put("W_dec", FloatTensor.of(dec, D_SAE, D_IN));
-    t.put("b_dec", FloatTensor.of(bDec, D_IN));
-    return SaeCheckpoint.of(SaeConfig.fromJson(cfg), t);
+    return SHAPE.tied(dec, bEnc, model.offset());
   }
 
   @Test
@@ -139,7 +112,7 @@ class RuleCalibrationTest {
     }
     RuleCalibration random0 =
         RuleCalibration.measure(
-            TopKSae.of(topK(dec, new float[D_SAE], new float[D_IN], 8)), 0, traffic, 8);
+            TopKSae.of(SHAPE.tied(dec, new float[D_SAE], new float[D_IN])), 0, traffic, 8);
     RuleCalibration learned = RuleCalibration.measure(TopKSae.of(dictionarySae()), 1, traffic, 8);
 
     assertThat(random0.baselineFvu()).isGreaterThan(2 * learned.baselineFvu());
@@ -197,18 +170,15 @@ class RuleCalibrationTest {
 
   @Test
   void rejectsAnSaeThatIsNotTopK() {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "standard");
-    cfg.put("d_in", D_IN);
-    cfg.put("d_sae", D_SAE);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    Map<String, Tensor> t = new LinkedHashMap<>();
-    t.put("W_enc", FloatTensor.of(new float[D_IN * D_SAE], D_IN, D_SAE));
-    t.put("b_enc", FloatTensor.of(new float[D_SAE], D_SAE));
-    t.put("W_dec", FloatTensor.of(new float[D_SAE * D_IN], D_SAE, D_IN));
-    t.put("b_dec", FloatTensor.of(new float[D_IN], D_IN));
-    SaeCheckpoint standard = SaeCheckpoint.of(SaeConfig.fromJson(cfg), t);
+    // The same weights declared a standard (ReLU) SAE, without the TopK-only fields.
+    SaeCheckpoint topK = SHAPE.tied(new float[D_SAE * D_IN], new float[D_SAE], new float[D_IN]);
+    SaeCheckpoint standard =
+        SaeCheckpoint.of(
+            topK.config()
+                .with("architecture", TextNode.valueOf("standard"))
+                .without("k")
+                .without("rescale_acts_by_decoder_norm"),
+            topK.tensors());
 
     assertThatThrownBy(() -> TopKSae.of(standard))
         .isInstanceOf(IllegalArgumentException.class)

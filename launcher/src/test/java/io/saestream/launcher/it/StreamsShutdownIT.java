@@ -3,22 +3,16 @@ package io.saestream.launcher.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
 import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
 import io.saestream.launcher.SaeStreamJvm;
+import io.saestream.launcher.TopKShape;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
-import io.saestream.sae.checkpoint.SaeConfig;
 import io.saestream.sae.checkpoint.SyntheticTensor;
-import io.saestream.sae.checkpoint.Tensor;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClientConfig;
-import io.saestream.schema.serde.AvroSerdeConfig;
-import io.saestream.schema.serde.SpecificAvroDeserializer;
-import io.saestream.schema.serde.SpecificAvroSerializer;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.schema.v1.FeatureBatch;
@@ -26,12 +20,11 @@ import io.saestream.streams.StreamsApp;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.errors.DeadLetterHeaders;
 import io.saestream.streams.errors.DeadLetterReason;
+import io.saestream.synthetic.produce.ActivationBatchTemplate;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +33,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -55,20 +47,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.assertj.core.api.SoftAssertions;
 import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
@@ -92,9 +75,7 @@ class StreamsShutdownIT {
   private static final String MODEL = "shutdown-model";
   private static final String HOOK = "blocks.2.hook_resid_pre";
   private static final String SAE = "shutdown-topk";
-  private static final int D_IN = 64;
-  private static final int D_SAE = 256;
-  private static final int K = 8;
+  private static final TopKShape SHAPE = new TopKShape(64, 256, 8);
   private static final int TOKENS = 16;
 
   /** Records per sequence: consecutive positions, so (sequence_id, start_position) is the id. */
@@ -395,20 +376,13 @@ class StreamsShutdownIT {
 
   /** A TopK SAE with synthetic weights (decoder norms not 1, so rescaling does its work). */
   private static SaeCheckpoint topK() {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", D_IN);
-    cfg.put("d_sae", D_SAE);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", K);
-    cfg.put("rescale_acts_by_decoder_norm", true);
-    Map<String, Tensor> t = new LinkedHashMap<>();
-    t.put("W_enc", new SyntheticTensor(2, (float) (1 / Math.sqrt(D_IN)), D_IN, D_SAE));
-    t.put("b_enc", new SyntheticTensor(4, 0.01f, D_SAE));
-    t.put("W_dec", new SyntheticTensor(1, 0.05f, D_SAE, D_IN));
-    t.put("b_dec", FloatTensor.of(new float[D_IN], D_IN));
-    return SaeCheckpoint.of(SaeConfig.fromJson(cfg), t);
+    int dIn = SHAPE.dIn();
+    int dSae = SHAPE.dSae();
+    return SHAPE.checkpoint(
+        new SyntheticTensor(2, (float) (1 / Math.sqrt(dIn)), dIn, dSae),
+        new SyntheticTensor(4, 0.01f, dSae),
+        new SyntheticTensor(1, 0.05f, dSae, dIn),
+        FloatTensor.of(new float[dIn], dIn));
   }
 
   /** A batch the producer got an acknowledgement for, and where it landed. */
@@ -424,25 +398,17 @@ class StreamsShutdownIT {
    */
   private static final class PacedProducer implements AutoCloseable {
     private static final String TOPIC = "shutdown.activations";
+    private static final ActivationBatchTemplate BATCHES =
+        new ActivationBatchTemplate(MODEL, HOOK, Dtype.F32, Map.of());
 
-    private final KafkaProducer<String, byte[]> producer;
-    private final SpecificAvroSerializer<ActivationBatch> serializer;
+    private final AcknowledgedBatchProducer producer;
     private final ExecutorService thread = Executors.newSingleThreadExecutor();
     private final List<Sent> acknowledged = new ArrayList<>();
     private volatile boolean stopping;
     private @Nullable Future<?> running;
 
     PacedProducer(String bootstrap, SchemaRegistryClient registry) {
-      this.producer =
-          new KafkaProducer<>(
-              Map.of(
-                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  bootstrap,
-                  ProducerConfig.ACKS_CONFIG,
-                  "all"),
-              new StringSerializer(),
-              new ByteArraySerializer());
-      this.serializer = new SpecificAvroSerializer<>(registry, AvroSerdeConfig.forValues());
+      this.producer = new AcknowledgedBatchProducer(bootstrap, registry);
     }
 
     void start() {
@@ -479,12 +445,7 @@ class StreamsShutdownIT {
 
     private void send(int i) throws Exception {
       ActivationBatch batch = batch(i);
-      RecordMetadata m =
-          producer
-              .send(
-                  new ProducerRecord<>(
-                      TOPIC, batch.getSequenceId(), serializer.serialize(TOPIC, batch)))
-              .get(30, TimeUnit.SECONDS);
+      RecordMetadata m = producer.send(TOPIC, batch);
       synchronized (acknowledged) {
         acknowledged.add(
             new Sent(
@@ -501,32 +462,29 @@ class StreamsShutdownIT {
 
     private static ActivationBatch batch(int i) {
       SplittableRandom rng = new SplittableRandom(i);
-      ByteBuffer data = ByteBuffer.allocate(TOKENS * D_IN * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (int v = 0; v < TOKENS * D_IN; v++) {
-        data.putFloat((float) (rng.nextDouble() * 2 - 1));
+      float[] data = new float[TOKENS * SHAPE.dIn()];
+      for (int v = 0; v < data.length; v++) {
+        data[v] = (float) (rng.nextDouble() * 2 - 1);
       }
       if (poisoned(i)) {
-        data.putFloat(4 * (i % (TOKENS * D_IN)), Float.NaN);
+        data[i % data.length] = Float.NaN;
       }
-      return ActivationBatch.newBuilder()
-          .setModelId(MODEL)
-          .setHookName(HOOK)
-          .setSequenceId("seq-" + i / RECORDS_PER_SEQUENCE)
-          .setStartPosition((i % RECORDS_PER_SEQUENCE) * TOKENS)
-          .setNTokens(TOKENS)
-          .setDIn(D_IN)
-          .setDtype(Dtype.F32)
-          .setData(ByteBuffer.wrap(data.array()))
-          .setProducedAt(Instant.now())
-          .setAttributes(Map.of())
-          .build();
+      return BATCHES.build(
+          "seq-" + i / RECORDS_PER_SEQUENCE,
+          (i % RECORDS_PER_SEQUENCE) * TOKENS,
+          data,
+          TOKENS,
+          SHAPE.dIn(),
+          null,
+          null,
+          Instant.now());
     }
 
     @Override
     public void close() {
       stopping = true;
       thread.shutdownNow();
-      producer.close(Duration.ofSeconds(10));
+      producer.close();
     }
   }
 
@@ -542,29 +500,10 @@ class StreamsShutdownIT {
     private int deadLetterCount;
 
     CommittedOutputs(String bootstrap, SchemaRegistryClient registry) {
-      Map<String, Object> props =
-          Map.of(
-              ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-              bootstrap,
-              ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-              "read_committed",
-              ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-              false,
-              ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-              "earliest");
       this.features =
-          new KafkaConsumer<>(
-              props,
-              new StringDeserializer(),
-              new SpecificAvroDeserializer<>(registry, FeatureBatch.class));
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (int p = 0; p < PARTITIONS; p++) {
-        partitions.add(new TopicPartition("shutdown.features", p));
-      }
-      features.assign(partitions);
-      this.deadLetters =
-          new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      deadLetters.assign(List.of(new TopicPartition("shutdown.dlq", 0)));
+          ReadCommittedConsumers.featureBatches(
+              bootstrap, registry, "shutdown.features", PARTITIONS);
+      this.deadLetters = ReadCommittedConsumers.rawRecords(bootstrap, "shutdown.dlq", 1);
     }
 
     void poll() {

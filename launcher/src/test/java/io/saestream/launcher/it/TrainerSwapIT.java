@@ -3,22 +3,14 @@ package io.saestream.launcher.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
 import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
-import io.saestream.sae.checkpoint.FloatTensor;
-import io.saestream.sae.checkpoint.SaeCheckpoint;
-import io.saestream.sae.checkpoint.SaeConfig;
-import io.saestream.sae.checkpoint.Tensor;
+import io.saestream.launcher.TopKShape;
 import io.saestream.schema.checkpoint.CheckpointTopic;
 import io.saestream.schema.checkpoint.PublishedCheckpoint;
 import io.saestream.schema.registry.RestSchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClient;
 import io.saestream.schema.registry.SchemaRegistryClientConfig;
-import io.saestream.schema.serde.AvroSerdeConfig;
-import io.saestream.schema.serde.SpecificAvroDeserializer;
-import io.saestream.schema.serde.SpecificAvroSerializer;
 import io.saestream.schema.v1.ActivationBatch;
 import io.saestream.schema.v1.Dtype;
 import io.saestream.schema.v1.FeatureBatch;
@@ -37,10 +29,9 @@ import io.saestream.streams.config.TopicNames;
 import io.saestream.streams.swap.CheckpointMetrics;
 import io.saestream.synthetic.GroundTruthConfig;
 import io.saestream.synthetic.GroundTruthModel;
+import io.saestream.synthetic.produce.ActivationBatchTemplate;
 import io.saestream.trainer.app.TrainerApp;
 import io.saestream.trainer.config.TrainerConfigLoader;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,17 +51,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -90,9 +74,7 @@ class TrainerSwapIT {
   private static final String MODEL = "swap-model";
   private static final String HOOK = "blocks.3.hook_resid_pre";
   private static final String SAE = "swap-topk";
-  private static final int D_IN = 16;
-  private static final int D_SAE = 64;
-  private static final int K = 4;
+  private static final TopKShape SHAPE = new TopKShape(16, 64, 4);
   private static final int TOKENS = 32;
   private static final int PARTITIONS = 2;
 
@@ -265,27 +247,8 @@ class TrainerSwapIT {
       Map<TopicPartition, List<Long>> produced) {
     int inputs = produced.values().stream().mapToInt(List::size).sum();
     List<FeatureBatch> outputs = new ArrayList<>();
-    Map<String, Object> props =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            "earliest");
     try (KafkaConsumer<String, FeatureBatch> consumer =
-        new KafkaConsumer<>(
-            props,
-            new StringDeserializer(),
-            new SpecificAvroDeserializer<>(registry, FeatureBatch.class))) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (int p = 0; p < PARTITIONS; p++) {
-        partitions.add(new TopicPartition(topic, p));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+        ReadCommittedConsumers.featureBatches(bootstrap, registry, topic, PARTITIONS)) {
       await("a FeatureBatch for each of the " + inputs + " batches")
           .atMost(DEADLINE)
           .until(
@@ -355,42 +318,29 @@ class TrainerSwapIT {
             SAE,
             MODEL,
             HOOK,
-            D_IN,
-            D_SAE,
-            K);
+            SHAPE.dIn(),
+            SHAPE.dSae(),
+            SHAPE.k());
   }
 
   /** A TopK SAE with random unit decoder rows and W_enc = W_decᵀ, as a sae-lens directory. */
   private static void untrainedTopK(Path dir) {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", D_IN);
-    cfg.put("d_sae", D_SAE);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", K);
-    cfg.put("rescale_acts_by_decoder_norm", true);
+    int dIn = SHAPE.dIn();
+    int dSae = SHAPE.dSae();
     SplittableRandom random = new SplittableRandom(3);
-    float[] dec = new float[D_SAE * D_IN];
-    float[] enc = new float[D_IN * D_SAE];
-    for (int j = 0; j < D_SAE; j++) {
+    float[] dec = new float[dSae * dIn];
+    for (int j = 0; j < dSae; j++) {
       double norm = 0;
-      for (int d = 0; d < D_IN; d++) {
+      for (int d = 0; d < dIn; d++) {
         float v = (float) (random.nextDouble() * 2 - 1);
-        dec[j * D_IN + d] = v;
+        dec[j * dIn + d] = v;
         norm += (double) v * v;
       }
-      for (int d = 0; d < D_IN; d++) {
-        dec[j * D_IN + d] /= (float) Math.sqrt(norm);
-        enc[d * D_SAE + j] = dec[j * D_IN + d];
+      for (int d = 0; d < dIn; d++) {
+        dec[j * dIn + d] /= (float) Math.sqrt(norm);
       }
     }
-    Map<String, Tensor> t = new LinkedHashMap<>();
-    t.put("W_enc", FloatTensor.of(enc, D_IN, D_SAE));
-    t.put("b_enc", FloatTensor.of(new float[D_SAE], D_SAE));
-    t.put("W_dec", FloatTensor.of(dec, D_SAE, D_IN));
-    t.put("b_dec", FloatTensor.of(new float[D_IN], D_IN));
-    SaeCheckpoint.of(SaeConfig.fromJson(cfg), t).write(dir);
+    SHAPE.tied(dec, new float[dSae], new float[dIn]).write(dir);
   }
 
   /**
@@ -398,27 +348,20 @@ class TrainerSwapIT {
    * one thread at a time.
    */
   private static final class Producer implements AutoCloseable {
-    private final KafkaProducer<String, byte[]> producer;
-    private final SpecificAvroSerializer<ActivationBatch> serializer;
+    private static final ActivationBatchTemplate BATCHES =
+        new ActivationBatchTemplate(MODEL, HOOK, Dtype.F32, Map.of());
+
+    private final AcknowledgedBatchProducer producer;
     private final String topic;
     private final GroundTruthModel truth =
-        new GroundTruthModel(GroundTruthConfig.defaults(D_IN, 48, 17L));
+        new GroundTruthModel(GroundTruthConfig.defaults(SHAPE.dIn(), 48, 17L));
     private final Map<TopicPartition, List<Long>> acknowledged =
         new TreeMap<>((a, b) -> Integer.compare(a.partition(), b.partition()));
     private final Map<TopicPartition, Integer> tail = new HashMap<>();
     private int count;
 
     Producer(String bootstrap, SchemaRegistryClient registry, String topic) {
-      this.producer =
-          new KafkaProducer<>(
-              Map.of(
-                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  bootstrap,
-                  ProducerConfig.ACKS_CONFIG,
-                  "all"),
-              new StringSerializer(),
-              new ByteArraySerializer());
-      this.serializer = new SpecificAvroSerializer<>(registry, AvroSerdeConfig.forValues());
+      this.producer = new AcknowledgedBatchProducer(bootstrap, registry);
       this.topic = topic;
     }
 
@@ -430,12 +373,7 @@ class TrainerSwapIT {
       boolean isTail = from >= FLOW_BATCHES;
       try {
         for (int i = from; i < from + n; i++) {
-          String sequence = "seq-" + i;
-          RecordMetadata m =
-              producer
-                  .send(
-                      new ProducerRecord<>(topic, sequence, serializer.serialize(topic, batch(i))))
-                  .get(30, TimeUnit.SECONDS);
+          RecordMetadata m = producer.send(topic, batch(i));
           TopicPartition tp = new TopicPartition(m.topic(), m.partition());
           acknowledged.computeIfAbsent(tp, k -> new ArrayList<>()).add(m.offset());
           if (isTail) {
@@ -453,25 +391,8 @@ class TrainerSwapIT {
     }
 
     private ActivationBatch batch(int i) {
-      SplittableRandom rng = new SplittableRandom(i);
-      ByteBuffer data = ByteBuffer.allocate(TOKENS * D_IN * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (int t = 0; t < TOKENS; t++) {
-        for (float v : truth.sample(rng).activation()) {
-          data.putFloat(v);
-        }
-      }
-      return ActivationBatch.newBuilder()
-          .setModelId(MODEL)
-          .setHookName(HOOK)
-          .setSequenceId("seq-" + i)
-          .setStartPosition(0)
-          .setNTokens(TOKENS)
-          .setDIn(D_IN)
-          .setDtype(Dtype.F32)
-          .setData(ByteBuffer.wrap(data.array()))
-          .setProducedAt(Instant.now())
-          .setAttributes(Map.of())
-          .build();
+      float[] data = truth.sampleBatch(new SplittableRandom(i), TOKENS);
+      return BATCHES.build("seq-" + i, 0, data, TOKENS, SHAPE.dIn(), null, null, Instant.now());
     }
 
     Map<TopicPartition, List<Long>> acknowledged() {
@@ -490,7 +411,7 @@ class TrainerSwapIT {
 
     @Override
     public void close() {
-      producer.close(Duration.ofSeconds(10));
+      producer.close();
     }
   }
 }
