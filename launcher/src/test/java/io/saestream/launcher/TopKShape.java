@@ -1,7 +1,5 @@
 package io.saestream.launcher;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
@@ -24,12 +22,12 @@ public record TopKShape(int dIn, int dSae, int k) {
 
   /** Checks the size as sae-lens would ({@code d_in > 0}, {@code 0 < k <= d_sae}, …). */
   public TopKShape {
-    SaeConfig.fromJson(cfg(dIn, dSae, k));
+    SaeConfig.ofTopK(dIn, dSae, k);
   }
 
   /** The sae-lens {@code cfg.json} of an SAE of this size. */
   public SaeConfig config() {
-    return SaeConfig.fromJson(cfg(dIn, dSae, k));
+    return SaeConfig.ofTopK(dIn, dSae, k);
   }
 
   /**
@@ -66,17 +64,5 @@ public record TopKShape(int dIn, int dSae, int k) {
         FloatTensor.of(bEnc, dSae),
         wDec,
         FloatTensor.of(bDec, dIn));
-  }
-
-  private static ObjectNode cfg(int dIn, int dSae, int k) {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", dIn);
-    cfg.put("d_sae", dSae);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", k);
-    cfg.put("rescale_acts_by_decoder_norm", true);
-    return cfg;
   }
 }

@@ -4,8 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
@@ -132,20 +130,12 @@ final class AnalyzeBench implements Callable<Integer> {
 
   /** A topk SAE with rescale and non-unit decoder rows, so the graph does its full work. */
   static SaeCheckpoint syntheticTopK(int dIn, int dSae, int k) {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", dIn);
-    cfg.put("d_sae", dSae);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", k);
-    cfg.put("rescale_acts_by_decoder_norm", true);
     Map<String, Tensor> t = new LinkedHashMap<>();
     t.put("W_enc", new SyntheticTensor(2, (float) (1 / Math.sqrt(dIn)), dIn, dSae));
     t.put("b_enc", new SyntheticTensor(4, 0.01f, dSae));
     t.put("W_dec", new SyntheticTensor(1, 0.05f, dSae, dIn));
     t.put("b_dec", FloatTensor.of(new float[dIn], dIn));
-    return SaeCheckpoint.of(SaeConfig.fromJson(cfg), t);
+    return SaeCheckpoint.of(SaeConfig.ofTopK(dIn, dSae, k), t);
   }
 
   private static double time(OrtSession s, Map<String, OnnxTensor> in) throws OrtException {

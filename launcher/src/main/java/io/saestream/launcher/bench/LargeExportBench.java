@@ -3,8 +3,6 @@ package io.saestream.launcher.bench;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.sae.checkpoint.FloatTensor;
 import io.saestream.sae.checkpoint.SaeCheckpoint;
 import io.saestream.sae.checkpoint.SaeConfig;
@@ -76,10 +74,10 @@ final class LargeExportBench implements Callable<Integer> {
       long peakHeap = peakHeapBytes();
       out.printf(
           Locale.ROOT,
-          "exported %s (+ %s) in %.1f s; peak heap during open+fold+export: %d MiB (max heap %d"
+          "exported %s%s in %.1f s; peak heap during open+fold+export: %d MiB (max heap %d"
               + " MiB)%n",
           summary.model(),
-          summary.externalData(),
+          summary.externalData() == null ? "" : " (+ " + summary.externalData() + ")",
           summary.elapsed().toMillis() / 1000.0,
           peakHeap >> 20,
           Runtime.getRuntime().maxMemory() >> 20);
@@ -98,18 +96,9 @@ final class LargeExportBench implements Callable<Integer> {
   }
 
   private void writeSyntheticSae(Path dir) throws Exception {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", shape.dIn);
-    cfg.put("d_sae", shape.dSae);
-    cfg.put("dtype", "float32");
-    cfg.put("device", "cpu");
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("reshape_activations", "none");
-    cfg.put("k", shape.k);
-    cfg.put("rescale_acts_by_decoder_norm", true);
-    Files.writeString(dir.resolve(SaeCheckpoint.CONFIG_FILE), SaeConfig.fromJson(cfg).toCfgJson());
+    Files.writeString(
+        dir.resolve(SaeCheckpoint.CONFIG_FILE),
+        SaeConfig.ofTopK(shape.dIn, shape.dSae, shape.k).toCfgJson());
     float encScale = (float) (1 / Math.sqrt(shape.dIn));
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     tensors.put("W_dec", new SyntheticTensor(1, 0.05f, shape.dSae, shape.dIn));

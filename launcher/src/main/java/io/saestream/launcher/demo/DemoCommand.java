@@ -1,7 +1,5 @@
 package io.saestream.launcher.demo;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.saestream.embedded.kafka.EmbeddedKafkaBroker;
 import io.saestream.embedded.registry.EmbeddedSchemaRegistry;
 import io.saestream.sae.checkpoint.FloatTensor;
@@ -734,14 +732,6 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** A TopK SAE with random weights, written as a sae-lens directory. */
   private void untrainedTopK(Path dir) {
-    ObjectNode cfg = JsonNodeFactory.instance.objectNode();
-    cfg.put("architecture", "topk");
-    cfg.put("d_in", dIn);
-    cfg.put("d_sae", dSae);
-    cfg.put("apply_b_dec_to_input", true);
-    cfg.put("normalize_activations", "none");
-    cfg.put("k", k);
-    cfg.put("rescale_acts_by_decoder_norm", true);
     SplittableRandom random = new SplittableRandom(11);
     float[] dec = new float[dSae * dIn];
     for (int i = 0; i < dSae; i++) {
@@ -767,7 +757,7 @@ public final class DemoCommand implements Callable<Integer> {
     t.put("b_enc", FloatTensor.of(new float[dSae], dSae));
     t.put("W_dec", FloatTensor.of(dec, dSae, dIn));
     t.put("b_dec", FloatTensor.of(new float[dIn], dIn));
-    SaeCheckpoint.of(SaeConfig.fromJson(cfg), t).write(dir);
+    SaeCheckpoint.of(SaeConfig.ofTopK(dIn, dSae, k), t).write(dir);
   }
 
   private static double gaussian(SplittableRandom random) {

@@ -183,6 +183,24 @@ public final class SaeConfig {
   }
 
   /**
+   * A TopK cfg as sae-lens 6.14+ saves a TopK SAE by default: {@code rescale_acts_by_decoder_norm}
+   * on, {@code b_dec} subtracted from the input, no input normalization, float32.
+   *
+   * @throws IllegalArgumentException when a size is not positive or {@code k > d_sae}
+   */
+  public static SaeConfig ofTopK(int dIn, int dSae, int k) {
+    ObjectNode cfg = MAPPER.createObjectNode();
+    cfg.put("architecture", "topk");
+    cfg.put("d_in", dIn);
+    cfg.put("d_sae", dSae);
+    cfg.put("apply_b_dec_to_input", true);
+    cfg.put("normalize_activations", "none");
+    cfg.put("k", k);
+    cfg.put("rescale_acts_by_decoder_norm", true);
+    return new SaeConfig(cfg);
+  }
+
+  /**
    * Parses and validates a {@code cfg.json} object.
    *
    * @throws IllegalArgumentException naming the offending field

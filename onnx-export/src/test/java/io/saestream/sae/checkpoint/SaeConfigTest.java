@@ -14,6 +14,23 @@ import org.junit.jupiter.api.Test;
 class SaeConfigTest {
 
   @Test
+  void ofTopKIsWhatSaeLensSavesForATopKSaeByDefault() {
+    SaeConfig c = SaeConfig.ofTopK(16, 64, 4);
+    assertThat(c.architecture()).isEqualTo(Architecture.TOPK);
+    assertThat(c.dIn()).isEqualTo(16);
+    assertThat(c.dSae()).isEqualTo(64);
+    assertThat(c.topK()).isEqualTo(4);
+    assertThat(c.rescaleActsByDecoderNorm()).isTrue();
+    assertThat(c.applyBDecToInput()).isTrue();
+    assertThat(c.normalizeActivations()).isEqualTo(ActivationNormalization.NONE);
+    assertThat(c.dtype()).isEqualTo(DType.F32);
+    assertThat(SaeConfig.parse(c.toCfgJson()).toJson()).isEqualTo(c.toJson());
+    assertThatThrownBy(() -> SaeConfig.ofTopK(16, 4, 8))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("k must be in (0, d_sae=4]");
+  }
+
+  @Test
   void everyFixtureCfgJsonIsRewrittenByteForByte() throws IOException {
     for (Path dir : Fixtures.checkpointDirs()) {
       String text =
