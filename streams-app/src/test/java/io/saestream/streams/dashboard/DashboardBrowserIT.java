@@ -12,8 +12,8 @@ import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.config.TopicNames;
 import io.saestream.streams.testing.ActivationBatches;
+import io.saestream.streams.testing.ClusterPerClass;
 import io.saestream.streams.testing.SaeLensFixtures;
-import io.saestream.streams.testing.SaeStreamCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +37,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,19 +59,9 @@ class DashboardBrowserIT {
   private static final Path SCREENSHOT = Path.of("target", "dashboard-screenshot.png");
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
 
   @Test
   void theDashboardShowsLiveNumbersAndTheFiredAlert() throws Exception {
@@ -82,7 +71,7 @@ class DashboardBrowserIT {
         "Debian chromium is not installed (apt-get install chromium); CI installs it");
 
     String suffix = UUID.randomUUID().toString().substring(0, 8);
-    TopicNames topics = cluster.createTopics("dashboard", 1);
+    TopicNames topics = CLUSTER.get().createTopics("dashboard", 1);
     String alerts = "dashboard.alerts." + suffix;
     String rules = "dashboard.rules." + suffix;
     createMonitoringTopics(alerts, rules);
@@ -104,7 +93,8 @@ class DashboardBrowserIT {
             ""));
     String token = "dashboard-test-token-" + suffix;
     StreamsAppConfig config =
-        cluster
+        CLUSTER
+            .get()
             .appConfig(
                 "dashboard-" + suffix,
                 topics,
@@ -121,9 +111,9 @@ class DashboardBrowserIT {
             .withHttp(HttpSettings.ephemeral().withBearerToken(BearerToken.fromText(token)));
 
     ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
-    KafkaProducer<byte[], byte[]> producer = cluster.newProducer();
+    KafkaProducer<byte[], byte[]> producer = CLUSTER.get().newProducer();
     HeadlessChromium browser = null;
-    try (StreamsApp app = cluster.startApp(config)) {
+    try (StreamsApp app = CLUSTER.get().startApp(config)) {
       await("app running")
           .atMost(DEADLINE)
           .until(() -> app.kafkaStreams().state() == KafkaStreams.State.RUNNING);
@@ -214,7 +204,7 @@ class DashboardBrowserIT {
                     new ProducerRecord<>(
                         topics.activations(),
                         batch.getSequenceId().getBytes(StandardCharsets.UTF_8),
-                        cluster.encode(topics.activations(), batch)))
+                        CLUSTER.get().encode(topics.activations(), batch)))
                 .get();
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -229,7 +219,7 @@ class DashboardBrowserIT {
 
   private static void createMonitoringTopics(String alerts, String rules) throws Exception {
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
     try (Admin admin = Admin.create(props)) {
       admin
           .createTopics(

@@ -13,7 +13,7 @@ import io.saestream.streams.config.MonitoringSettings;
 import io.saestream.streams.config.SaeDeployment;
 import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.config.TopicNames;
-import io.saestream.streams.testing.SaeStreamCluster;
+import io.saestream.streams.testing.ClusterPerClass;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,9 +28,8 @@ import java.util.Random;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,25 +46,15 @@ class InteractiveQueriesIT {
   private static final Duration DEADLINE = Duration.ofSeconds(40);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
-
   @Test
   void everyQueryGivesTheSameAnswerFromEitherInstance() throws Exception {
-    TopicNames topics = cluster.createTopics("iq", 4);
+    TopicNames topics = CLUSTER.get().createTopics("iq", 4);
     String suffix = topics.activations().substring(topics.activations().lastIndexOf('.'));
     MonitoringSettings monitoring =
         MonitoringSettings.defaults()
@@ -96,7 +85,7 @@ class InteractiveQueriesIT {
             .withStatsWindow(WINDOW)
             .withWindowGrace(Duration.ofSeconds(2));
     MonitoringFixtures.createMonitoringTopics(
-        cluster, monitoring.alertsTopic(), monitoring.rulesTopic());
+        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
     List<SaeDeployment> deployments =
         List.of(
             SaeDeployment.of("identity", MonitoringFixtures.identitySae(dir.resolve("sae-1"), 1f)),
@@ -105,9 +94,9 @@ class InteractiveQueriesIT {
         HttpSettings.ephemeral().withBearerToken(BearerToken.fromText(TOKEN));
     String appId = "sae-it-queries";
     StreamsApp a =
-        cluster.startApp(config(appId, topics, deployments, monitoring, httpSettings, "a"));
+        CLUSTER.get().startApp(config(appId, topics, deployments, monitoring, httpSettings, "a"));
     StreamsApp b =
-        cluster.startApp(config(appId, topics, deployments, monitoring, httpSettings, "b"));
+        CLUSTER.get().startApp(config(appId, topics, deployments, monitoring, httpSettings, "b"));
     String hostA = "127.0.0.1:" + a.httpPort().orElseThrow();
     String hostB = "127.0.0.1:" + b.httpPort().orElseThrow();
     await()
@@ -132,14 +121,14 @@ class InteractiveQueriesIT {
             w == 1 && s == 3 ? MonitoringFixtures.Kind.BURST : MonitoringFixtures.Kind.NORMAL;
         records.add(
             MonitoringFixtures.record(
-                cluster,
+                CLUSTER.get(),
                 topics.activations(),
                 s % 4,
                 MonitoringFixtures.batch(sequence, kind, random),
                 t0 + w * WINDOW.toMillis() + s * 300L));
       }
     }
-    cluster.produce(records);
+    CLUSTER.get().produce(records);
     long tokens = (long) records.size() * MonitoringFixtures.TOKENS;
     await()
         .atMost(DEADLINE)
@@ -249,7 +238,8 @@ class InteractiveQueriesIT {
       MonitoringSettings monitoring,
       HttpSettings http,
       String instance) {
-    return cluster
+    return CLUSTER
+        .get()
         .appConfig(appId, topics, dir.resolve("state-" + instance), 1, deployments)
         .withMonitoring(monitoring)
         .withHttp(http);
@@ -262,8 +252,8 @@ class InteractiveQueriesIT {
   }
 
   /** The cluster numbers without the rate, which moves with the clock. */
-  private static JsonNode stable(JsonNode cluster) {
-    ObjectNode copy = cluster.deepCopy();
+  private static JsonNode stable(JsonNode numbers) {
+    ObjectNode copy = numbers.deepCopy();
     copy.remove("tokens_per_s");
     return copy;
   }

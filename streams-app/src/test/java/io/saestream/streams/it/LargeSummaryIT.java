@@ -17,7 +17,7 @@ import io.saestream.streams.monitoring.DecodedSummary;
 import io.saestream.streams.monitoring.MonitoringQueries;
 import io.saestream.streams.monitoring.MonitoringStores;
 import io.saestream.streams.testing.ActivationBatches;
-import io.saestream.streams.testing.SaeStreamCluster;
+import io.saestream.streams.testing.ClusterPerClass;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -41,9 +41,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -79,24 +78,14 @@ class LargeSummaryIT {
   private static final Duration WINDOW = Duration.ofMinutes(1);
   private static final Duration DEADLINE = Duration.ofSeconds(40);
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
 
   @Test
   void summariesOverOneMebibyteAreCommittedAndCountedInTheStatistics() throws Exception {
     long started = System.nanoTime();
-    TopicNames topics = cluster.createTopics("large", 1);
+    TopicNames topics = CLUSTER.get().createTopics("large", 1);
     raiseMaxMessageBytes(topics.features(), topics.deadLetter());
     String suffix = topics.activations().substring(topics.activations().lastIndexOf('.'));
     MonitoringSettings monitoring =
@@ -106,16 +95,18 @@ class LargeSummaryIT {
                 "large.alerts" + suffix, "large.rules" + suffix, "large.aggregates" + suffix)
             .withStatsWindow(WINDOW);
     MonitoringFixtures.createMonitoringTopics(
-        cluster, monitoring.alertsTopic(), monitoring.rulesTopic());
+        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
     String appId = "sae-it-large-summary";
     Path stateDir = dir.resolve("state");
     StreamsAppConfig base =
-        cluster.appConfig(
-            appId,
-            topics,
-            stateDir,
-            1,
-            List.of(SaeDeployment.of(SAE, wideSae(dir.resolve("sae")))));
+        CLUSTER
+            .get()
+            .appConfig(
+                appId,
+                topics,
+                stateDir,
+                1,
+                List.of(SaeDeployment.of(SAE, wideSae(dir.resolve("sae")))));
     StreamsAppConfig config =
         base.withMonitoring(monitoring)
             .withStreams(
@@ -137,11 +128,11 @@ class LargeSummaryIT {
     for (int r = 0; r < RECORDS; r++) {
       ActivationBatch batch = batch("long-" + r, random);
       batches.add(batch);
-      records.add(MonitoringFixtures.record(cluster, topics.activations(), 0, batch, t0 + r));
+      records.add(MonitoringFixtures.record(CLUSTER.get(), topics.activations(), 0, batch, t0 + r));
     }
 
-    try (StreamsApp app = cluster.startApp(config)) {
-      cluster.produce(records);
+    try (StreamsApp app = CLUSTER.get().startApp(config)) {
+      CLUSTER.get().produce(records);
       MonitoringQueries queries =
           new MonitoringQueries(monitoring, MonitoringStores.of(app.kafkaStreams()));
       await("every token of the " + RECORDS + " records in " + SAE + "'s statistics")
@@ -163,7 +154,7 @@ class LargeSummaryIT {
       Map<Integer, Long> firingsByLatent = new HashMap<>();
       Map<String, Long> firingsBySequence = new HashMap<>();
       List<ConsumerRecord<String, FeatureBatch>> features =
-          cluster.readAll(topics.features(), FeatureBatch.class);
+          CLUSTER.get().readAll(topics.features(), FeatureBatch.class);
       assertThat(features).as("one FeatureBatch per record").hasSize(RECORDS);
       for (ConsumerRecord<String, FeatureBatch> f : features) {
         FeatureBatch b = f.value();
@@ -183,7 +174,7 @@ class LargeSummaryIT {
 
       // (a) The summaries, as a read-committed consumer of the aggregates topic sees them.
       List<ConsumerRecord<byte[], byte[]>> aggregates =
-          cluster.readAllBytes(monitoring.aggregatesTopic());
+          CLUSTER.get().readAllBytes(monitoring.aggregatesTopic());
       assertThat(aggregates).as("one committed summary per record").hasSize(RECORDS);
       for (ConsumerRecord<byte[], byte[]> a : aggregates) {
         assertThat(new String(a.key(), StandardCharsets.UTF_8)).isEqualTo(SAE);
@@ -232,7 +223,7 @@ class LargeSummaryIT {
       assertThat(top.latents().get(0).firings()).isEqualTo(mostFirings);
       assertThat(firingsByLatent.get(top.latents().get(0).latent())).isEqualTo(mostFirings);
 
-      assertThat(cluster.readAllBytes(topics.deadLetter())).as("dead letters").isEmpty();
+      assertThat(CLUSTER.get().readAllBytes(topics.deadLetter())).as("dead letters").isEmpty();
       assertThat(app.failed()).isFalse();
     }
     System.out.printf(
@@ -324,7 +315,7 @@ class LargeSummaryIT {
     }
     try (Admin admin =
         Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers()))) {
       admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
     }
   }

@@ -14,7 +14,7 @@ import io.saestream.streams.config.StreamsAppConfig;
 import io.saestream.streams.config.TopicNames;
 import io.saestream.streams.monitoring.MonitoringQueries;
 import io.saestream.streams.monitoring.MonitoringStores;
-import io.saestream.streams.testing.SaeStreamCluster;
+import io.saestream.streams.testing.ClusterPerClass;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +28,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,19 +54,9 @@ class MonitoringAlertsIT {
   private static final String SAE = "identity";
   private static final Duration DEADLINE = Duration.ofSeconds(30);
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
 
   private static String rules() {
     String window = WINDOW.toMillis() + "ms";
@@ -103,7 +92,7 @@ class MonitoringAlertsIT {
   @Test
   void burstAndDriftProduceExactlyTheExpectedAlertsEachWithinTwoWindowsOfItsOnset()
       throws Exception {
-    TopicNames topics = cluster.createTopics("monitor", 3);
+    TopicNames topics = CLUSTER.get().createTopics("monitor", 3);
     String suffix = topics.activations().substring(topics.activations().lastIndexOf('.'));
     MonitoringSettings monitoring =
         MonitoringSettings.defaults()
@@ -115,10 +104,11 @@ class MonitoringAlertsIT {
             .withStatsWindow(WINDOW)
             .withWindowGrace(Duration.ofSeconds(2));
     MonitoringFixtures.createMonitoringTopics(
-        cluster, monitoring.alertsTopic(), monitoring.rulesTopic());
+        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
     String appId = "sae-it-alerts";
     StreamsAppConfig config =
-        cluster
+        CLUSTER
+            .get()
             .appConfig(
                 appId,
                 topics,
@@ -130,7 +120,7 @@ class MonitoringAlertsIT {
 
     long t0 = MonitoringFixtures.alignedStart(WINDOW, 30);
     Random random = new Random(7);
-    try (StreamsApp app = cluster.startApp(config)) {
+    try (StreamsApp app = CLUSTER.get().startApp(config)) {
       int produced = 0;
       for (int w = 0; w < WINDOWS; w++) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -143,13 +133,13 @@ class MonitoringAlertsIT {
           long ts = t0 + w * WINDOW.toMillis() + s * 500L;
           records.add(
               MonitoringFixtures.record(
-                  cluster,
+                  CLUSTER.get(),
                   topics.activations(),
                   s % 3,
                   MonitoringFixtures.batch(sequence, kind, random),
                   ts));
         }
-        cluster.produce(records);
+        CLUSTER.get().produce(records);
         produced += records.size();
         awaitProcessed(app, appId, topics, monitoring, produced);
       }
@@ -158,7 +148,7 @@ class MonitoringAlertsIT {
     }
 
     List<ConsumerRecord<String, FeatureAlert>> read =
-        cluster.readAll(monitoring.alertsTopic(), FeatureAlert.class);
+        CLUSTER.get().readAll(monitoring.alertsTopic(), FeatureAlert.class);
     Map<String, FeatureAlert> byId = new TreeMap<>();
     read.forEach(r -> byId.put(r.key(), r.value()));
     assertThat(read).as("no alert twice (exactly once)").hasSize(byId.size());
@@ -227,7 +217,7 @@ class MonitoringAlertsIT {
         .ignoreException(InvalidStateStoreException.class)
         .until(
             () ->
-                cluster.committedOffsets(appId, topics.activations()) >= records
+                CLUSTER.get().committedOffsets(appId, topics.activations()) >= records
                     && queries.windows(SAE, 1000).windows().stream()
                             .mapToLong(MonitoringQueries.WindowRow::tokens)
                             .sum()

@@ -14,8 +14,8 @@ import io.saestream.streams.config.TopicNames;
 import io.saestream.streams.errors.DeadLetterReason;
 import io.saestream.streams.registry.SaeLoader;
 import io.saestream.streams.testing.ActivationBatches;
+import io.saestream.streams.testing.ClusterPerClass;
 import io.saestream.streams.testing.SaeLensFixtures;
-import io.saestream.streams.testing.SaeStreamCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +29,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,29 +45,20 @@ class AppMetricsIT {
   private static final int TOKENS = 4;
   private static final Duration DEADLINE = Duration.ofSeconds(60);
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
 
   @Test
   void aRunningAppExportsThroughputDeadLettersLatencyLagSwapsAndVersions() throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
-    TopicNames topics = cluster.createTopics("metrics", 1);
+    TopicNames topics = CLUSTER.get().createTopics("metrics", 1);
     String checkpoints = "metrics.checkpoints." + suffix;
     createCheckpointTopic(checkpoints);
     String appId = "metrics-" + suffix;
     StreamsAppConfig config =
-        cluster
+        CLUSTER
+            .get()
             .appConfig(appId, topics, tmp.resolve("state"), 1, List.of(deployment(3)))
             .withCheckpoints(CheckpointSettings.following(checkpoints));
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -83,7 +73,7 @@ class AppMetricsIT {
         new ProducerRecord<>(
             topics.activations(), "junk".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3}));
 
-    try (StreamsApp app = cluster.startApp(config)) {
+    try (StreamsApp app = CLUSTER.get().startApp(config)) {
       AppMetrics metrics =
           AppMetrics.bind(
               app.kafkaStreams(),
@@ -91,11 +81,13 @@ class AppMetricsIT {
               app.checkpointFollower().orElseThrow().metrics(),
               Duration.ofMillis(200));
       try {
-        cluster.produce(records);
+        CLUSTER.get().produce(records);
         await()
             .atMost(DEADLINE)
             .pollInterval(Duration.ofMillis(200))
-            .until(() -> cluster.committedOffsets(appId, topics.activations()) == records.size());
+            .until(
+                () ->
+                    CLUSTER.get().committedOffsets(appId, topics.activations()) == records.size());
 
         // The binder picks up sensors created after binding at its next refresh.
         await()
@@ -172,12 +164,12 @@ class AppMetricsIT {
     return new ProducerRecord<>(
         topics.activations(),
         batch.getSequenceId().getBytes(StandardCharsets.UTF_8),
-        cluster.encode(topics.activations(), batch));
+        CLUSTER.get().encode(topics.activations(), batch));
   }
 
   private static void createCheckpointTopic(String name) throws Exception {
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
     try (Admin admin = Admin.create(props)) {
       admin
           .createTopics(List.of(CheckpointTopic.newTopic(name, 1, (short) 1)))

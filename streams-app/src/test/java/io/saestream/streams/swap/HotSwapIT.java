@@ -27,8 +27,8 @@ import io.saestream.streams.inference.SaeAnalysis;
 import io.saestream.streams.registry.DeployedSae;
 import io.saestream.streams.registry.SaeLoader;
 import io.saestream.streams.testing.ActivationBatches;
+import io.saestream.streams.testing.ClusterPerClass;
 import io.saestream.streams.testing.SaeLensFixtures;
-import io.saestream.streams.testing.SaeStreamCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.FloatBuffer;
@@ -63,9 +63,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -87,28 +86,19 @@ class HotSwapIT {
       HmacKey.fromText("some-other-key-that-the-app-does-not-hold-0");
   private static final Duration SWAP_DEADLINE = Duration.ofSeconds(30);
 
-  private static SaeStreamCluster cluster;
+  @RegisterExtension static final ClusterPerClass CLUSTER = new ClusterPerClass();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = SaeStreamCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
 
   @Test
   void checkpointsSwapInWhileBatchesFlowAndBadOnesLeaveTheServingModel() throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
-    TopicNames topics = cluster.createTopics("hotswap", 2);
+    TopicNames topics = CLUSTER.get().createTopics("hotswap", 2);
     String checkpointTopic = "hotswap.checkpoints." + suffix;
     createCheckpointTopic(checkpointTopic);
     StreamsAppConfig config =
-        cluster
+        CLUSTER
+            .get()
             .appConfig(
                 "hotswap-" + suffix,
                 topics,
@@ -119,7 +109,7 @@ class HotSwapIT {
                 CheckpointSettings.following(checkpointTopic)
                     .withHmacKey(KEY)
                     .withAssemblyTimeout(Duration.ofSeconds(2)));
-    StreamsApp app = cluster.startApp(config);
+    StreamsApp app = CLUSTER.get().startApp(config);
     CheckpointMetrics metrics = app.checkpointFollower().orElseThrow().metrics();
     PublisherSettings signed =
         PublisherSettings.defaults()
@@ -228,7 +218,7 @@ class HotSwapIT {
     // A restart re-learns from the topic: the newest good version serves, the bad ones after it
     // are refused again.
     app.close();
-    StreamsApp restarted = cluster.startApp(config);
+    StreamsApp restarted = CLUSTER.get().startApp(config);
     CheckpointMetrics again = restarted.checkpointFollower().orElseThrow().metrics();
     await("the restarted app reading every checkpoint")
         .atMost(SWAP_DEADLINE)
@@ -240,7 +230,7 @@ class HotSwapIT {
 
   private static void createCheckpointTopic(String name) throws Exception {
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
     try (Admin admin = Admin.create(props)) {
       admin
           .createTopics(List.of(CheckpointTopic.newTopic(name, 1, (short) 1)))
@@ -251,9 +241,9 @@ class HotSwapIT {
 
   private static CheckpointPublisher publisher(String transactionalId, PublisherSettings settings) {
     return CheckpointPublisher.create(
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()),
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers()),
         transactionalId,
-        cluster.registryClient(),
+        CLUSTER.get().registryClient(),
         settings);
   }
 
@@ -261,13 +251,13 @@ class HotSwapIT {
   private static void publishRaw(
       String topic, List<SaeCheckpointChunk> chunks, SaeCheckpoint manifest) {
     Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "raw-" + UUID.randomUUID());
     try (KafkaProducer<String, SpecificRecord> producer =
         new KafkaProducer<>(
             props,
             new StringSerializer(),
-            new CheckpointRecordSerializer(cluster.registryClient(), true))) {
+            new CheckpointRecordSerializer(CLUSTER.get().registryClient(), true))) {
       producer.initTransactions();
       producer.beginTransaction();
       List<Future<RecordMetadata>> sent = new ArrayList<>();
@@ -332,7 +322,7 @@ class HotSwapIT {
         .pollInterval(Duration.ofMillis(500))
         .until(
             () ->
-                cluster.readAll(topics.features(), FeatureBatch.class).stream()
+                CLUSTER.get().readAll(topics.features(), FeatureBatch.class).stream()
                         .filter(r -> r.value().getSaeVersion() == version)
                         .count()
                     >= atLeast);
@@ -348,7 +338,9 @@ class HotSwapIT {
         .until(
             () -> {
               values.clear();
-              cluster.readAll(topic, type).stream().map(ConsumerRecord::value).forEach(values::add);
+              CLUSTER.get().readAll(topic, type).stream()
+                  .map(ConsumerRecord::value)
+                  .forEach(values::add);
               return values.size() >= sequences.size();
             });
     Map<String, Long> counts =
@@ -461,7 +453,7 @@ class HotSwapIT {
     }
 
     private void run() {
-      try (KafkaProducer<byte[], byte[]> producer = cluster.newProducer()) {
+      try (KafkaProducer<byte[], byte[]> producer = CLUSTER.get().newProducer()) {
         for (int n = 0; running.get(); n++) {
           String sequence = "seq-" + n;
           ActivationBatch batch =
@@ -472,7 +464,7 @@ class HotSwapIT {
                   new ProducerRecord<>(
                       topic,
                       sequence.getBytes(StandardCharsets.UTF_8),
-                      cluster.encode(topic, batch)))
+                      CLUSTER.get().encode(topic, batch)))
               .get(10, TimeUnit.SECONDS);
           acknowledged.put(n, sequence);
           produced.incrementAndGet();
