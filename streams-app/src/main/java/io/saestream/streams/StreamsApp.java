@@ -221,10 +221,7 @@ public final class StreamsApp implements AutoCloseable {
     CheckpointFollower f = follower;
     AppMetrics appMetrics = AppMetrics.bind(streams, registry, f == null ? null : f.metrics());
     metrics = appMetrics;
-    StaticAssets assets =
-        path ->
-            DashboardAssets.resolve(path)
-                .map(a -> new StaticAssets.Asset(a.body(), a.contentType()));
+    StaticAssets assets = DashboardAssets::resolve;
     HttpSettings settings = config.http();
     ApiRouter router =
         new ApiRouter(

@@ -1,5 +1,6 @@
 package io.saestream.streams.dashboard;
 
+import io.saestream.streams.http.StaticAssets.Asset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -7,7 +8,6 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -62,54 +62,6 @@ public final class DashboardAssets {
   private static final Map<String, Asset> CACHE = new ConcurrentHashMap<>();
 
   private DashboardAssets() {}
-
-  /**
-   * A file of the dashboard and its content type.
-   *
-   * @param body the file's bytes (copied in and out: an asset is immutable)
-   * @param contentType the HTTP content type, with the charset for text
-   */
-  @SuppressWarnings("ArrayRecordComponent") // the contract's shape; copies keep it immutable
-  public record Asset(byte[] body, String contentType) {
-
-    /** Validates and copies. */
-    public Asset {
-      Objects.requireNonNull(body, "body");
-      Objects.requireNonNull(contentType, "contentType");
-      if (contentType.isBlank()) {
-        throw new IllegalArgumentException("contentType must not be blank");
-      }
-      body = body.clone();
-    }
-
-    /** A copy of the bytes. */
-    @Override
-    public byte[] body() {
-      return body.clone();
-    }
-
-    /** The number of bytes. */
-    public int length() {
-      return body.length;
-    }
-
-    @Override
-    public boolean equals(@Nullable Object o) {
-      return o instanceof Asset a
-          && Arrays.equals(body, a.body)
-          && contentType.equals(a.contentType);
-    }
-
-    @Override
-    public int hashCode() {
-      return 31 * Arrays.hashCode(body) + contentType.hashCode();
-    }
-
-    @Override
-    public String toString() {
-      return "Asset[" + body.length + " bytes, " + contentType + "]";
-    }
-  }
 
   /**
    * The file for a request path without its leading slash (and without query or fragment), or empty

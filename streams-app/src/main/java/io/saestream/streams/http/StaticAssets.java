@@ -22,25 +22,34 @@ public interface StaticAssets {
     return path -> Optional.empty();
   }
 
-  /** A file to serve: its bytes (not copied; must not be modified) and content type. */
-  final class Asset {
-    private final byte[] body;
-    private final String contentType;
+  /**
+   * A file to serve: its bytes and content type.
+   *
+   * @param body the file's bytes (copied in and out: an asset is immutable)
+   * @param contentType the HTTP content type, with the charset for text
+   */
+  @SuppressWarnings("ArrayRecordComponent") // the contract's shape; copies keep it immutable
+  record Asset(byte[] body, String contentType) {
 
-    /** An asset of {@code body} with {@code contentType}. */
-    public Asset(byte[] body, String contentType) {
-      this.body = Objects.requireNonNull(body, "body");
-      this.contentType = Objects.requireNonNull(contentType, "contentType");
+    /** Validates and copies. */
+    public Asset {
+      Objects.requireNonNull(body, "body");
+      Objects.requireNonNull(contentType, "contentType");
+      if (contentType.isBlank()) {
+        throw new IllegalArgumentException("contentType must not be blank");
+      }
+      body = body.clone();
     }
 
-    /** The bytes (shared, not copied). */
+    /** A copy of the bytes. */
+    @Override
     public byte[] body() {
-      return body;
+      return body.clone();
     }
 
-    /** The {@code Content-Type}. */
-    public String contentType() {
-      return contentType;
+    /** The number of bytes. */
+    public int length() {
+      return body.length;
     }
 
     @Override
@@ -57,7 +66,7 @@ public interface StaticAssets {
 
     @Override
     public String toString() {
-      return "Asset[" + contentType + ", " + body.length + " bytes]";
+      return "Asset[" + body.length + " bytes, " + contentType + "]";
     }
   }
 }

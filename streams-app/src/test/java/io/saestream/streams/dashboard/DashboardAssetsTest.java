@@ -3,6 +3,7 @@ package io.saestream.streams.dashboard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.saestream.streams.http.StaticAssets;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class DashboardAssetsTest {
   @ParameterizedTest
   @ValueSource(strings = {"", "index.html", "static/index.html"})
   void thePageIsServedAsHtml(String path) {
-    DashboardAssets.Asset page = DashboardAssets.resolve(path).orElseThrow();
+    StaticAssets.Asset page = DashboardAssets.resolve(path).orElseThrow();
 
     assertThat(page.contentType()).isEqualTo("text/html; charset=utf-8");
     assertThat(new String(page.body(), StandardCharsets.UTF_8))
@@ -29,20 +30,18 @@ class DashboardAssetsTest {
   void scriptsAndStylesHaveTheirContentTypes() {
     assertThat(DashboardAssets.resolve("static/js/main.js"))
         .get()
-        .extracting(DashboardAssets.Asset::contentType)
+        .extracting(StaticAssets.Asset::contentType)
         .isEqualTo("text/javascript; charset=utf-8");
     assertThat(DashboardAssets.resolve("static/dashboard.css"))
         .get()
-        .extracting(DashboardAssets.Asset::contentType)
+        .extracting(StaticAssets.Asset::contentType)
         .isEqualTo("text/css; charset=utf-8");
   }
 
   @Test
   void theChartLibraryComesFromItsWebjar() {
-    DashboardAssets.Asset module =
-        DashboardAssets.resolve("static/vendor/uPlot.esm.js").orElseThrow();
-    DashboardAssets.Asset css =
-        DashboardAssets.resolve("static/vendor/uPlot.min.css").orElseThrow();
+    StaticAssets.Asset module = DashboardAssets.resolve("static/vendor/uPlot.esm.js").orElseThrow();
+    StaticAssets.Asset css = DashboardAssets.resolve("static/vendor/uPlot.min.css").orElseThrow();
 
     assertThat(module.contentType()).isEqualTo("text/javascript; charset=utf-8");
     assertThat(new String(module.body(), StandardCharsets.UTF_8))
@@ -115,7 +114,7 @@ class DashboardAssetsTest {
 
   @Test
   void assetsCannotBeChangedThroughTheirBytes() {
-    DashboardAssets.Asset page = DashboardAssets.resolve("").orElseThrow();
+    StaticAssets.Asset page = DashboardAssets.resolve("").orElseThrow();
     byte[] body = page.body();
     body[0] = 0;
 
@@ -126,7 +125,7 @@ class DashboardAssetsTest {
 
   @Test
   void anAssetNeedsAContentType() {
-    assertThatThrownBy(() -> new DashboardAssets.Asset(new byte[0], " "))
+    assertThatThrownBy(() -> new StaticAssets.Asset(new byte[0], " "))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("contentType must not be blank");
   }
