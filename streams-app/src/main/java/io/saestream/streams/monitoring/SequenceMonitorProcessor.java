@@ -98,48 +98,54 @@ final class SequenceMonitorProcessor implements Processor<String, AnalyzedBatch,
   // ---- per-sequence rules -------------------------------------------------------------------
 
   private void threshold(LatentThresholdRule rule, BatchView b) {
-    long w = MonitorKeys.windowStart(b.timestamp, rule.window().toMillis());
-    if (tooLateForSequenceRule(w, rule.window().toMillis())) {
+    OpenWindow window = openWindow(rule, b);
+    if (window == null) {
       return;
     }
-    String key = MonitorKeys.sequenceWindow(w, rule.ruleId(), b.sequenceId());
-    KeyValueStore<String, RuleWindow> store = store(sequenceWindows);
-    RuleWindow state = orNew(store.get(key));
-    if (state.fired) {
-      return;
-    }
+    RuleWindow state = window.state();
     int n = b.features.getNTokens();
     int completing = -1;
+    int strongest = -1;
+    float strongestValue = Float.NEGATIVE_INFINITY;
     for (int t = 0; t < n; t++) {
       float v = b.value(t, rule.latent());
       state.tokens++;
       if (v >= rule.minActivation()) {
         state.hits++;
         state.max = Math.max(state.max, v);
-        state.offer(b.context(t, v));
+        if (v > strongestValue) {
+          strongest = t;
+          strongestValue = v;
+        }
         if (completing < 0 && state.hits >= rule.minTokens()) {
           completing = t;
         }
       }
     }
+    if (strongest >= 0) {
+      // One context per batch, of its strongest hit: the window keeps only the strongest anyway.
+      state.offer(b.context(strongest, strongestValue));
+    }
     if (completing >= 0) {
       state.fired = true;
-      emit(rule, b, w, rule.latent(), state.max, rule.minActivation(), b.tokenContext(completing));
+      emit(
+          rule,
+          b,
+          window.start(),
+          rule.latent(),
+          state.max,
+          rule.minActivation(),
+          b.tokenContext(completing));
     }
-    store.put(key, state);
+    store(sequenceWindows).put(window.key(), state);
   }
 
   private void probe(ProbeRule rule, BatchView b) {
-    long w = MonitorKeys.windowStart(b.timestamp, rule.window().toMillis());
-    if (tooLateForSequenceRule(w, rule.window().toMillis())) {
+    OpenWindow window = openWindow(rule, b);
+    if (window == null) {
       return;
     }
-    String key = MonitorKeys.sequenceWindow(w, rule.ruleId(), b.sequenceId());
-    KeyValueStore<String, RuleWindow> store = store(sequenceWindows);
-    RuleWindow state = orNew(store.get(key));
-    if (state.fired) {
-      return;
-    }
+    RuleWindow state = window.state();
     int n = b.features.getNTokens();
     int firing = -1;
     int strongest = 0;
@@ -175,9 +181,27 @@ final class SequenceMonitorProcessor implements Processor<String, AnalyzedBatch,
     }
     if (firing >= 0 && n > 0) {
       state.fired = true;
-      emit(rule, b, w, null, observed, rule.threshold(), b.tokenContext(firing));
+      emit(rule, b, window.start(), null, observed, rule.threshold(), b.tokenContext(firing));
     }
-    store.put(key, state);
+    store(sequenceWindows).put(window.key(), state);
+  }
+
+  /** A per-sequence rule's window state, between its read and its write. */
+  private record OpenWindow(long start, String key, RuleWindow state) {}
+
+  /**
+   * The state of {@code rule} for batch {@code b}'s sequence in the window holding the batch, or
+   * null when that window is too late to take it or its alert was already emitted.
+   */
+  private @Nullable OpenWindow openWindow(AlertRule rule, BatchView b) {
+    long size = rule.window().toMillis();
+    long w = MonitorKeys.windowStart(b.timestamp, size);
+    if (tooLateForSequenceRule(w, size)) {
+      return null;
+    }
+    String key = MonitorKeys.sequenceWindow(w, rule.ruleId(), b.sequenceId());
+    RuleWindow state = orNew(store(sequenceWindows).get(key));
+    return state.fired ? null : new OpenWindow(w, key, state);
   }
 
   private boolean tooLateForSequenceRule(long windowStart, long size) {
