@@ -696,19 +696,7 @@ public final class TrainerApp implements AutoCloseable {
       return;
     }
     saveInFlight = null;
-    StateWriter.Saved saved;
-    try {
-      saved = f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for a state save", e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IllegalStateException("saving the state failed: " + cause, cause);
-    }
+    StateWriter.Saved saved = await(f, "a state save");
     lastSavedGeneration.set(saved.generation());
     LOG.debug("state generation {} saved at {}", saved.generation(), saved.state().positions());
     commit(saved.state().positions());
@@ -747,22 +735,30 @@ public final class TrainerApp implements AutoCloseable {
     }
     round = null;
     for (CompletableFuture<PublishedCheckpoint> f : r.futures()) {
-      try {
-        published.add(f.get());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a publication", e);
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof RuntimeException re) {
-          throw re;
-        }
-        throw new IllegalStateException("publication failed: " + cause, cause);
-      }
+      published.add(await(f, "a publication"));
     }
     Map<TopicPartition, Long> positions = new HashMap<>();
     r.offsets().forEach((tp, o) -> positions.put(tp, o.offset()));
     commit(positions);
+  }
+
+  /**
+   * The result of background work {@code what}, waiting for it: its own runtime exception is
+   * rethrown as is, anything else wrapped.
+   */
+  private static <T> T await(CompletableFuture<T> f, String what) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + what, e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(what + " failed: " + cause, cause);
+    }
   }
 
   /** Logs revocations: positions not yet committed are re-read by the next owner. */
