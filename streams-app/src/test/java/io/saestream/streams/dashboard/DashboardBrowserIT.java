@@ -20,9 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -30,12 +28,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -74,7 +68,7 @@ class DashboardBrowserIT {
     TopicNames topics = CLUSTER.get().createTopics("dashboard", 1);
     String alerts = "dashboard.alerts." + suffix;
     String rules = "dashboard.rules." + suffix;
-    createMonitoringTopics(alerts, rules);
+    CLUSTER.get().createMonitoringTopics(alerts, rules);
     // FVU of random activations through the fixture SAE is far above 0.001: every closed window
     // of the SAE breaks this rule.
     Path rulesFile = tmp.resolve("rules.yaml");
@@ -215,24 +209,6 @@ class DashboardBrowserIT {
         0,
         100,
         TimeUnit.MILLISECONDS);
-  }
-
-  private static void createMonitoringTopics(String alerts, String rules) throws Exception {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
-    try (Admin admin = Admin.create(props)) {
-      admin
-          .createTopics(
-              List.of(
-                  new NewTopic(alerts, 1, (short) 1),
-                  new NewTopic(rules, 1, (short) 1)
-                      .configs(
-                          Map.of(
-                              TopicConfig.CLEANUP_POLICY_CONFIG,
-                              TopicConfig.CLEANUP_POLICY_COMPACT))))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
   }
 
   private static java.nio.ByteBuffer littleEndian(float[] values) {

@@ -84,8 +84,7 @@ class InteractiveQueriesIT {
                     StandardCharsets.UTF_8))
             .withStatsWindow(WINDOW)
             .withWindowGrace(Duration.ofSeconds(2));
-    MonitoringFixtures.createMonitoringTopics(
-        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
+    CLUSTER.get().createMonitoringTopics(monitoring.alertsTopic(), monitoring.rulesTopic());
     List<SaeDeployment> deployments =
         List.of(
             SaeDeployment.of("identity", MonitoringFixtures.identitySae(dir.resolve("sae-1"), 1f)),

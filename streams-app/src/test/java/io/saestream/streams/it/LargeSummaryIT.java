@@ -94,8 +94,7 @@ class LargeSummaryIT {
             .withTopics(
                 "large.alerts" + suffix, "large.rules" + suffix, "large.aggregates" + suffix)
             .withStatsWindow(WINDOW);
-    MonitoringFixtures.createMonitoringTopics(
-        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
+    CLUSTER.get().createMonitoringTopics(monitoring.alertsTopic(), monitoring.rulesTopic());
     String appId = "sae-it-large-summary";
     Path stateDir = dir.resolve("state");
     StreamsAppConfig base =

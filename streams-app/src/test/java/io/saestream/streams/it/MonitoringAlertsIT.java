@@ -103,8 +103,7 @@ class MonitoringAlertsIT {
                 Files.writeString(dir.resolve("rules.yaml"), rules(), StandardCharsets.UTF_8))
             .withStatsWindow(WINDOW)
             .withWindowGrace(Duration.ofSeconds(2));
-    MonitoringFixtures.createMonitoringTopics(
-        CLUSTER.get(), monitoring.alertsTopic(), monitoring.rulesTopic());
+    CLUSTER.get().createMonitoringTopics(monitoring.alertsTopic(), monitoring.rulesTopic());
     String appId = "sae-it-alerts";
     StreamsAppConfig config =
         CLUSTER

@@ -16,14 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * SAEs and traffic for the monitoring ITs, where the test decides exactly which latent fires and
@@ -145,30 +138,6 @@ final class MonitoringFixtures {
         timestamp,
         batch.getSequenceId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
         cluster.encode(topic, batch));
-  }
-
-  /** Creates the alerts topic and the compacted rules topic. */
-  static void createMonitoringTopics(SaeStreamCluster cluster, String alerts, String rules) {
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-      admin
-          .createTopics(
-              List.of(
-                  new NewTopic(alerts, 1, (short) 1),
-                  new NewTopic(rules, 1, (short) 1)
-                      .configs(
-                          Map.of(
-                              TopicConfig.CLEANUP_POLICY_CONFIG,
-                              TopicConfig.CLEANUP_POLICY_COMPACT))))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("creating " + alerts + " and " + rules, e);
-    }
   }
 
   /** A recent event time aligned to {@code window}, {@code windowsAgo} windows before now. */

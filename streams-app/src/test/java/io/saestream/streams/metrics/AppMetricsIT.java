@@ -23,11 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -54,7 +50,7 @@ class AppMetricsIT {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     TopicNames topics = CLUSTER.get().createTopics("metrics", 1);
     String checkpoints = "metrics.checkpoints." + suffix;
-    createCheckpointTopic(checkpoints);
+    CLUSTER.get().createTopics(List.of(CheckpointTopic.newTopic(checkpoints, 1, (short) 1)));
     String appId = "metrics-" + suffix;
     StreamsAppConfig config =
         CLUSTER
@@ -165,16 +161,5 @@ class AppMetricsIT {
         topics.activations(),
         batch.getSequenceId().getBytes(StandardCharsets.UTF_8),
         CLUSTER.get().encode(topics.activations(), batch));
-  }
-
-  private static void createCheckpointTopic(String name) throws Exception {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
-    try (Admin admin = Admin.create(props)) {
-      admin
-          .createTopics(List.of(CheckpointTopic.newTopic(name, 1, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
   }
 }

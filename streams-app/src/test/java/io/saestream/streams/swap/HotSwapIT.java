@@ -54,8 +54,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -95,7 +93,7 @@ class HotSwapIT {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     TopicNames topics = CLUSTER.get().createTopics("hotswap", 2);
     String checkpointTopic = "hotswap.checkpoints." + suffix;
-    createCheckpointTopic(checkpointTopic);
+    CLUSTER.get().createTopics(List.of(CheckpointTopic.newTopic(checkpointTopic, 1, (short) 1)));
     StreamsAppConfig config =
         CLUSTER
             .get()
@@ -226,17 +224,6 @@ class HotSwapIT {
     assertThat(again.activeVersion(SAE)).isEqualTo(2);
     assertThat(again.rejected("invalid-checkpoint")).isEqualTo(1);
     assertThat(again.rejected("incompatible")).isEqualTo(1);
-  }
-
-  private static void createCheckpointTopic(String name) throws Exception {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, CLUSTER.get().bootstrapServers());
-    try (Admin admin = Admin.create(props)) {
-      admin
-          .createTopics(List.of(CheckpointTopic.newTopic(name, 1, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
   }
 
   private static CheckpointPublisher publisher(String transactionalId, PublisherSettings settings) {

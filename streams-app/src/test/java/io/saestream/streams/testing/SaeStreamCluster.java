@@ -48,6 +48,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -136,12 +137,27 @@ public final class SaeStreamCluster implements AutoCloseable {
    * partitions and one dead-letter partition, and waits until every partition has a leader.
    */
   public void createTopics(TopicNames topics, int partitions) {
-    List<NewTopic> newTopics =
+    createTopics(
         List.of(
             new NewTopic(topics.activations(), partitions, (short) 1),
             new NewTopic(topics.features(), partitions, (short) 1),
             new NewTopic(topics.reconstruction(), partitions, (short) 1),
-            new NewTopic(topics.deadLetter(), 1, (short) 1));
+            new NewTopic(topics.deadLetter(), 1, (short) 1)));
+  }
+
+  /** The monitoring app's alerts topic and its compacted rules topic. */
+  public void createMonitoringTopics(String alerts, String rules) {
+    createTopics(
+        List.of(
+            new NewTopic(alerts, 1, (short) 1),
+            new NewTopic(rules, 1, (short) 1)
+                .configs(
+                    Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
+  }
+
+  /** Creates {@code newTopics} and waits until every partition has a leader. */
+  public void createTopics(List<NewTopic> newTopics) {
     if (broker != null) {
       broker.createTopics(newTopics);
       return;
