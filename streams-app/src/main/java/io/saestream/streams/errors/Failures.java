@@ -26,7 +26,7 @@ public final class Failures {
   public static boolean isInfrastructure(Throwable error) {
     Throwable t = error;
     for (int depth = 0; t != null && depth < MAX_CAUSE_DEPTH; depth++, t = t.getCause()) {
-      if (t instanceof WireFormatException) {
+      if (t instanceof WireFormatException || t instanceof UndecodableRecordException) {
         // A SerializationException, hence a KafkaException, but it is the record that is bad.
         return false;
       }

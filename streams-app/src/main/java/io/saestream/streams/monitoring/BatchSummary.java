@@ -1,10 +1,10 @@
 package io.saestream.streams.monitoring;
 
+import io.saestream.streams.errors.UndecodableRecordException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -350,8 +350,9 @@ final class BatchSummary {
       WireReader in = new WireReader(bytes);
       int format = in.u8();
       if (format != FORMAT) {
-        throw new SerializationException(
-            "batch summary format must be " + FORMAT + ", was " + format);
+        throw new UndecodableRecordException(
+            "batch summary format must be " + FORMAT + ", was " + format,
+            new IllegalArgumentException("unknown format " + format));
       }
       Header h =
           new Header(
@@ -455,7 +456,7 @@ final class BatchSummary {
       s.encoded = bytes;
       return s;
     } catch (IllegalArgumentException e) {
-      throw new SerializationException("cannot read a batch summary: " + e.getMessage(), e);
+      throw new UndecodableRecordException("cannot read a batch summary: " + e.getMessage(), e);
     }
   }
 }

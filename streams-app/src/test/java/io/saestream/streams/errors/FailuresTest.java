@@ -50,6 +50,10 @@ class FailuresTest {
   void badBytesAndDefectsAreNotInfrastructure() {
     WireFormatException badBytes = catchWireFormat(new byte[] {7});
     assertThat(Failures.isInfrastructure(badBytes)).isFalse();
+    assertThat(
+            Failures.isInfrastructure(
+                new UndecodableRecordException("bad summary", new IllegalArgumentException("x"))))
+        .isFalse();
     assertThat(Failures.isInfrastructure(new NullPointerException("bug"))).isFalse();
     assertThat(Failures.isInfrastructure(new IllegalArgumentException("bug"))).isFalse();
     assertThat(Failures.isTransient(new NullPointerException("bug"))).isFalse();

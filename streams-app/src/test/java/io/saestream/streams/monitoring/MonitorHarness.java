@@ -8,6 +8,7 @@ import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.schema.v1.ReconstructionStats;
 import io.saestream.streams.config.MonitoringSettings;
+import io.saestream.streams.errors.DeadLetterDeserializationExceptionHandler;
 import io.saestream.streams.monitoring.rules.RuleBook;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -45,6 +46,10 @@ import org.jspecify.annotations.Nullable;
 final class MonitorHarness implements AutoCloseable {
 
   static final String SAE = "sae-a";
+
+  /** The dead-letter topic. */
+  static final String DEAD_LETTERS = "monitor-dlq";
+
   static final String INPUT = "test-batches";
   static final long T0 = Instant.parse("2025-01-01T00:00:00Z").toEpochMilli();
   static final Instant NOW = Instant.parse("2025-01-02T00:00:00Z");
@@ -85,6 +90,11 @@ final class MonitorHarness implements AutoCloseable {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
+    // As the app configures it (StreamsAppConfig): undecodable records become dead letters.
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS);
+    props.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterDeserializationExceptionHandler.class.getName());
     driver = new TopologyTestDriver(topology, props);
     input = driver.createInputTopic(INPUT, new StringSerializer(), new StringSerializer());
     rulesTopic =

@@ -12,13 +12,22 @@ import io.saestream.schema.v1.AlertSeverity;
 import io.saestream.schema.v1.FeatureAlert;
 import io.saestream.schema.v1.FeatureBatch;
 import io.saestream.streams.config.MonitoringSettings;
+import io.saestream.streams.errors.DeadLetterHeaders;
+import io.saestream.streams.errors.DeadLetterReason;
 import io.saestream.streams.monitoring.rules.DriftRule;
 import io.saestream.streams.monitoring.rules.LatentRateRule;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -205,6 +214,32 @@ class SaeAggregationTopologyTest {
     assertThat(totals(T0).isFrozen()).isTrue();
     assertThat(totals(T0).denseLatents()).as("latent 4 only").isEqualTo(1);
     assertThat(q.windows(SAE, 10).windows().get(0).firingLatents()).isEqualTo(3);
+  }
+
+  @Test
+  void aSummaryThatCannotBeDecodedIsDeadLetteredAndCountsNowhere() {
+    fromPartition(0, tenTokens(0, 3), at(0, 1));
+    TestInputTopic<String, byte[]> raw =
+        h.driver.createInputTopic(
+            h.settings.aggregatesTopic(), new StringSerializer(), new ByteArraySerializer());
+    byte[] corrupt = {2, 5, 's', 'a'};
+    raw.pipeInput(SAE, corrupt, at(0, 2));
+    fromPartition(1, tenTokens(1, 1), at(0, 3));
+
+    TestOutputTopic<byte[], byte[]> deadLetters =
+        h.driver.createOutputTopic(
+            MonitorHarness.DEAD_LETTERS, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    List<TestRecord<byte[], byte[]>> letters = deadLetters.readRecordsToList();
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).value()).isEqualTo(corrupt);
+    assertThat(
+            new String(
+                letters.get(0).headers().lastHeader(DeadLetterHeaders.REASON).value(),
+                StandardCharsets.UTF_8))
+        .isEqualTo(DeadLetterReason.UNDECODABLE.name());
+    assertThat(LatentStats.read(h.stores(), SAE, T0, T0).tokens())
+        .as("the two good summaries only")
+        .isEqualTo(20);
   }
 
   private WindowTotals totals(long window) {
